@@ -1,0 +1,1102 @@
+// Quasm prelude: the Web APIs user functions see, built on the shim's __host
+// natives (runtime/guest/shim.c). Evaluated once per sandbox as a global
+// script named "quasm:prelude"; only the globals defined at the end leak.
+// DOMException, atob/btoa and queueMicrotask come from QuickJS-ng itself.
+(() => {
+'use strict';
+const G = globalThis, H = G.__host;
+delete G.__host;
+if (!H || typeof G.DOMException !== 'function' || typeof G.atob !== 'function' || typeof G.queueMicrotask !== 'function')
+  throw new Error('quasm prelude: the engine must provide __host, DOMException, atob/btoa and queueMicrotask');
+// Captured up front: user code may patch these globals, the entry points must keep working.
+const { parse: jparse, stringify: jstr } = JSON;
+const { defineProperty: dp, keys: okeys, getPrototypeOf: protoOf, freeze } = Object;
+const toStr = Object.prototype.toString, DOMEx = G.DOMException, btoa = G.btoa;
+const RAW = Symbol('raw'); // unforgeable token for internal construction
+const INSPECT = Symbol('inspect'); // our classes expose a plain view of their state to console
+const PRELUDE = 'quasm:prelude';
+
+const def = (o, k, v, e) => dp(o, k, { value: v, writable: true, enumerable: !!e, configurable: true });
+const dom = (m, n) => new DOMEx(m, n);
+const illegal = t => { if (t !== RAW) throw new TypeError('Illegal constructor'); };
+const need = (a, n, w) => {
+  if (a.length < n) throw new TypeError(`${w}: ${n} argument${n > 1 ? 's' : ''} required, but only ${a.length} present`);
+};
+const usv = s => `${s}`.toWellFormed();
+const ctorName = v => {
+  try { const p = protoOf(v); if (p === null) return null; const c = p.constructor; return typeof c === 'function' && c.name || 'Object'; }
+  catch { return 'Object'; }
+};
+const typeName = v => v === null ? 'null' : typeof v === 'object' ? ctorName(v) || 'Object' : typeof v;
+const dict = (v, w) => {
+  if (v == null) return {};
+  if (typeof v !== 'object' && typeof v !== 'function') throw new TypeError(`${w} must be an object`);
+  return v;
+};
+const cleanStack = s => s.split('\n').filter(l => !l.includes(PRELUDE)).join('\n');
+
+// ---- bytes ------------------------------------------------------------------
+const isAB = v => v instanceof ArrayBuffer || toStr.call(v) === '[object ArrayBuffer]';
+const view = v => isAB(v) ? new Uint8Array(v) : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : null;
+const bytesOf = (v, w) => {
+  const u = view(v);
+  if (!u) throw new TypeError(`${w} must be an ArrayBuffer or ArrayBufferView, got ${typeName(v)}`);
+  return u;
+};
+const toAB = u => u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u.buffer : u.slice().buffer;
+const enc = s => H.utf8Encode(usv(s)); // the native encoder would emit WTF-8 for lone surrogates
+const dec = (u, fatal) => H.utf8Decode(u, !!fatal);
+const utf8 = u => dec(u[0] === 0xef && u[1] === 0xbb && u[2] === 0xbf ? u.subarray(3) : u); // "UTF-8 decode" drops a BOM
+const b64 = u => {
+  let s = '';
+  for (let i = 0; i < u.length; i += 8192) s += String.fromCharCode.apply(null, u.subarray(i, i + 8192));
+  return btoa(s);
+};
+
+// ---- host ops -----------------------------------------------------------------
+const hcall = (op, arg, b) => H.call(op, jstr(arg), b);
+let pending = new Map();
+const hstart = (op, arg, b, ok, err) => { const id = H.start(op, arg, b); pending.set(id, { ok, err }); return id; };
+const op = (name, arg, b) => new Promise((res, rej) => hstart(name, arg, b, (m, x) => res([m, x]), m => rej(new Error(m))));
+
+// ---- timers -------------------------------------------------------------------
+const mono = () => H.monotonic();
+let timers = new Map(), timerId = 0, timerSeq = 0;
+function addTimer(w, fn, ms, args, repeat) {
+  if (typeof fn !== 'function') throw new TypeError(`${w}: the callback must be a function`);
+  ms = +ms;
+  if (!(ms > 0)) ms = 0; else if (ms > 2147483647) ms = 2147483647;
+  const id = ++timerId;
+  timers.set(id, { fn, args, ms, repeat, due: mono() + ms, seq: ++timerSeq });
+  return id;
+}
+function setTimeout(fn, ms, ...args) { return addTimer('setTimeout', fn, ms, args, false); }
+function setInterval(fn, ms, ...args) { return addTimer('setInterval', fn, ms, args, true); }
+function clearTimeout(id) { if (id != null) timers.delete(+id); }
+const clearInterval = clearTimeout;
+function nextTimer() {
+  let min = Infinity;
+  for (const t of timers.values()) if (t.due < min) min = t.due;
+  return min === Infinity ? -1 : Math.max(0, Math.ceil(min - mono()));
+}
+function tick() {
+  const now = mono();
+  const due = [...timers].filter(e => e[1].due <= now).sort((a, b) => a[1].due - b[1].due || a[1].seq - b[1].seq);
+  for (const [id, t] of due) {
+    if (timers.get(id) !== t) continue; // cleared by an earlier callback
+    if (t.repeat) { t.due = now + t.ms; t.seq = ++timerSeq; } else timers.delete(id);
+    try { t.fn.apply(G, t.args); } catch (e) { console.error('Uncaught', e); }
+  }
+}
+
+// ---- console ------------------------------------------------------------------
+const MAXDEPTH = 4, MAXITEMS = 100;
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const num = n => Object.is(n, -0) ? '-0' : String(n);
+const quote = s => { const q = jstr(s); return s.includes("'") ? q : `'${q.slice(1, -1).replace(/\\"/g, '"')}'`; };
+const fnText = v => {
+  const t = toStr.call(v).slice(8, -1), n = v.name;
+  let cls = false;
+  try { cls = Function.prototype.toString.call(v).startsWith('class'); } catch {}
+  if (cls) return `[class ${n || '(anonymous)'}]`;
+  return `[${t === 'Object' ? 'Function' : t}${n ? ': ' + n : ' (anonymous)'}]`;
+};
+const errHead = e => {
+  let h = 'Error';
+  try { h = String(e.name ?? 'Error'); const m = e.message; if (m !== undefined && m !== '') h += ': ' + m; } catch {}
+  return h;
+};
+function errText(e, d, seen) {
+  const h = errHead(e);
+  let s = '';
+  try { if (typeof e.stack === 'string') s = cleanStack(e.stack).replace(/\s+$/, ''); } catch {}
+  s = !s ? h : s.startsWith(h) ? s : h + '\n' + s;
+  try { if (e.cause !== undefined) s += '\n  [cause]: ' + fmt(e.cause, d + 1, seen); } catch {}
+  return s;
+}
+const list = (items, more) => {
+  if (more > 0) items.push(`... ${more} more item${more > 1 ? 's' : ''}`);
+  return items.length ? `[ ${items.join(', ')} ]` : '[]';
+};
+function fmt(v, d, seen) {
+  switch (typeof v) {
+    case 'string': return quote(v);
+    case 'number': return num(v);
+    case 'bigint': return v + 'n';
+    case 'symbol': return v.toString();
+    case 'function': return fnText(v);
+    case 'object': break;
+    default: return String(v);
+  }
+  if (v === null) return 'null';
+  if (seen.includes(v)) return '[Circular]';
+  if (v instanceof Error || toStr.call(v) === '[object Error]') return d ? `[${errHead(v)}]` : errText(v, d, seen);
+  if (v instanceof Date) return isNaN(v) ? 'Invalid Date' : v.toISOString();
+  if (v instanceof RegExp) return String(v);
+  const name = ctorName(v);
+  if (v instanceof Promise) return 'Promise {}';
+  if (v instanceof WeakMap || v instanceof WeakSet || v instanceof WeakRef) return `${name} { <items unknown> }`;
+  for (const B of [Number, String, Boolean]) if (v instanceof B) return `[${B.name}: ${fmt(B.prototype.valueOf.call(v), 1, seen)}]`;
+  if (d >= MAXDEPTH) return Array.isArray(v) ? '[Array]' : `[${name || 'Object'}]`;
+  seen = [...seen, v];
+  if (isAB(v)) {
+    const u = new Uint8Array(v, 0, Math.min(v.byteLength, 50));
+    return `ArrayBuffer { [Uint8Contents]: <${Array.from(u, b => (b + 256).toString(16).slice(1)).join(' ')}${v.byteLength > 50 ? ' ...' : ''}>, byteLength: ${v.byteLength} }`;
+  }
+  if (ArrayBuffer.isView(v)) {
+    if (v instanceof DataView) return `DataView { byteLength: ${v.byteLength}, byteOffset: ${v.byteOffset} }`;
+    return `${v[Symbol.toStringTag]}(${v.length}) ${list(Array.from(v.subarray(0, MAXITEMS), x => fmt(x, d + 1, seen)), v.length - MAXITEMS)}`;
+  }
+  if (Array.isArray(v)) {
+    const out = [], n = Math.min(v.length, MAXITEMS);
+    for (let i = 0; i < n; i++) {
+      if (i in v) { out.push(fmt(v[i], d + 1, seen)); continue; }
+      let j = i; while (j < n && !(j in v)) j++;
+      out.push(`<${j - i} empty item${j - i > 1 ? 's' : ''}>`); i = j - 1;
+    }
+    return list(out, v.length - n);
+  }
+  if (v instanceof Map || v instanceof Set) {
+    const out = [];
+    for (const e of v) { if (out.length >= MAXITEMS) break; out.push(v instanceof Map ? `${fmt(e[0], d + 1, seen)} => ${fmt(e[1], d + 1, seen)}` : fmt(e, d + 1, seen)); }
+    if (v.size > MAXITEMS) out.push(`... ${v.size - MAXITEMS} more items`);
+    return `${name}(${v.size}) ${out.length ? `{ ${out.join(', ')} }` : '{}'}`;
+  }
+  if (typeof v[INSPECT] === 'function') return `${name} ${fmtProps(v[INSPECT](), d, seen)}`;
+  const pre = name === null ? '[Object: null prototype] ' : name !== 'Object' ? name + ' ' : '';
+  return pre + fmtProps(v, d, seen);
+}
+function fmtProps(v, d, seen) {
+  const out = [];
+  for (const k of Reflect.ownKeys(v)) {
+    const desc = Object.getOwnPropertyDescriptor(v, k);
+    if (!desc || !desc.enumerable) continue;
+    const key = typeof k === 'symbol' ? `[${k.toString()}]` : IDENT.test(k) ? k : quote(k);
+    out.push(key + ': ' + ('value' in desc ? fmt(desc.value, d + 1, seen) : desc.get ? (desc.set ? '[Getter/Setter]' : '[Getter]') : '[Setter]'));
+  }
+  return out.length ? `{ ${out.join(', ')} }` : '{}';
+}
+const show = v => typeof v === 'string' ? v : fmt(v, 0, []);
+function format(a) {
+  let s = '', i = 0;
+  if (typeof a[0] === 'string' && a.length > 1) {
+    i = 1;
+    s = a[0].replace(/%([sdifjoOc%])/g, (m, c) => {
+      if (c === '%') return '%';
+      if (i >= a.length) return m;
+      const v = a[i++];
+      switch (c) {
+        case 's': return typeof v === 'object' && v !== null ? fmt(v, MAXDEPTH - 1, []) : show(v);
+        case 'd': return typeof v === 'bigint' ? v + 'n' : typeof v === 'symbol' ? 'NaN' : num(Number(v));
+        case 'i': return typeof v === 'bigint' ? v + 'n' : typeof v === 'symbol' ? 'NaN' : num(parseInt(v));
+        case 'f': return typeof v === 'symbol' ? 'NaN' : num(parseFloat(v));
+        case 'j': try { return String(jstr(v)); } catch { return '[Circular]'; }
+        case 'c': return '';
+        default: return fmt(v, 0, []);
+      }
+    });
+  } else if (a.length) s = show(a[i++]);
+  for (; i < a.length; i++) s += ' ' + show(a[i]);
+  return s;
+}
+let indent = '';
+const counts = new Map(), marks = new Map();
+function emit(level, a) {
+  let m;
+  try { m = format(a); } catch (e) { m = '[log message could not be formatted]'; }
+  H.log(level, indent ? indent + m.replaceAll('\n', '\n' + indent) : m);
+}
+const console = {};
+for (const [k, l] of [['debug', 0], ['log', 1], ['info', 1], ['warn', 2], ['error', 3]]) def(console, k, { [k](...a) { emit(l, a); } }[k], true);
+Object.assign(console, {
+  trace(...a) {
+    const st = cleanStack(new Error().stack || '').split('\n').filter(l => /^\s+at /.test(l)).join('\n');
+    emit(1, ['Trace' + (a.length ? ': ' + format(a) : '') + (st ? '\n' + st : '')]);
+  },
+  assert(ok, ...a) {
+    if (ok) return;
+    emit(3, typeof a[0] === 'string' ? ['Assertion failed: ' + a[0], ...a.slice(1)] : ['Assertion failed', ...a]);
+  },
+  dir(v) { emit(1, [fmt(v, 0, [])]); },
+  count(l = 'default') { l = `${l}`; const n = (counts.get(l) || 0) + 1; counts.set(l, n); emit(1, [`${l}: ${n}`]); },
+  countReset(l = 'default') { counts.delete(`${l}`); },
+  time(l = 'default') { l = `${l}`; if (marks.has(l)) emit(2, [`Warning: Label '${l}' already exists for console.time()`]); else marks.set(l, mono()); },
+  timeLog(l = 'default', ...a) { timeMsg(`${l}`, 'timeLog', a, false); },
+  timeEnd(l = 'default') { timeMsg(`${l}`, 'timeEnd', [], true); },
+  group(...a) { if (a.length) emit(1, a); indent += '  '; },
+  groupCollapsed(...a) { console.group(...a); },
+  groupEnd() { indent = indent.slice(2); },
+});
+function timeMsg(l, w, a, end) {
+  if (!marks.has(l)) return emit(2, [`Warning: No such label '${l}' for console.${w}()`]);
+  emit(1, [`${l}: ${(mono() - marks.get(l)).toFixed(3)}ms`, ...a]);
+  if (end) marks.delete(l);
+}
+
+// ---- Event / EventTarget / AbortSignal ------------------------------------
+let evSet;
+class Event {
+  #type; #init; #def = false; #stop = false; #target = null; #cur = null; #ts;
+  static { evSet = (e, t, c, s) => { if (t !== undefined) e.#target = t; e.#cur = c; if (s !== undefined) e.#stop = s; return e.#stop; }; }
+  constructor(type, init) {
+    need(arguments, 1, 'Event');
+    this.#type = `${type}`;
+    init = dict(init, 'Event: init');
+    this.#init = { bubbles: !!init.bubbles, cancelable: !!init.cancelable, composed: !!init.composed };
+    this.#ts = performance.now();
+  }
+  get type() { return this.#type; }
+  get bubbles() { return this.#init.bubbles; }
+  get cancelable() { return this.#init.cancelable; }
+  get composed() { return this.#init.composed; }
+  get defaultPrevented() { return this.#def; }
+  get returnValue() { return !this.#def; }
+  get target() { return this.#target; }
+  get currentTarget() { return this.#cur; }
+  get srcElement() { return this.#target; }
+  get eventPhase() { return this.#cur ? 2 : 0; }
+  get timeStamp() { return this.#ts; }
+  get isTrusted() { return false; }
+  composedPath() { return this.#cur ? [this.#cur] : []; }
+  preventDefault() { if (this.#init.cancelable) this.#def = true; }
+  stopPropagation() {}
+  stopImmediatePropagation() { this.#stop = true; }
+  [INSPECT]() { return { type: this.#type, defaultPrevented: this.#def, cancelable: this.#init.cancelable, timeStamp: this.#ts }; }
+}
+const capOf = o => typeof o === 'boolean' ? o : !!(o && typeof o === 'object' && o.capture);
+class EventTarget {
+  #ls = new Map();
+  addEventListener(type, cb, opts) {
+    need(arguments, 2, 'EventTarget.addEventListener');
+    if (cb == null) return;
+    if (typeof cb !== 'function' && typeof cb !== 'object') throw new TypeError('EventTarget.addEventListener: the listener must be a function or an object with handleEvent');
+    type = `${type}`;
+    const o = opts && typeof opts === 'object' ? opts : {}, capture = capOf(opts), signal = o.signal;
+    if (signal != null && !(signal instanceof AbortSignal)) throw new TypeError('EventTarget.addEventListener: signal must be an AbortSignal');
+    if (signal?.aborted) return;
+    let l = this.#ls.get(type);
+    if (!l) this.#ls.set(type, l = []);
+    if (l.some(e => e.cb === cb && e.capture === capture)) return;
+    l.push({ cb, capture, once: !!o.once });
+    if (signal) signal.addEventListener('abort', () => this.removeEventListener(type, cb, capture));
+  }
+  removeEventListener(type, cb, opts) {
+    need(arguments, 2, 'EventTarget.removeEventListener');
+    const l = this.#ls.get(`${type}`), capture = capOf(opts);
+    const i = l ? l.findIndex(e => e.cb === cb && e.capture === capture) : -1;
+    if (i >= 0) { l[i].removed = true; l.splice(i, 1); }
+  }
+  dispatchEvent(ev) {
+    if (!(ev instanceof Event)) throw new TypeError('EventTarget.dispatchEvent: the argument must be an Event');
+    if (ev.currentTarget) throw dom('The event is already being dispatched', 'InvalidStateError');
+    evSet(ev, this, this, false);
+    const h = this[`on${ev.type}`];
+    const ls = [...(typeof h === 'function' ? [{ cb: h }] : []), ...(this.#ls.get(ev.type) || [])];
+    for (const e of ls) {
+      if (e.removed) continue;
+      if (e.once) this.removeEventListener(ev.type, e.cb, e.capture);
+      try {
+        if (typeof e.cb === 'function') e.cb.call(this, ev);
+        else if (typeof e.cb.handleEvent === 'function') e.cb.handleEvent(ev);
+      } catch (err) { console.error('Uncaught', err); }
+      if (evSet(ev, undefined, this)) break;
+    }
+    evSet(ev, undefined, null);
+    return !ev.defaultPrevented;
+  }
+}
+let abortSig, newSig;
+class AbortSignal extends EventTarget {
+  #aborted = false; #reason = undefined; #on = null;
+  static {
+    newSig = () => new AbortSignal(RAW);
+    abortSig = (s, r) => {
+      if (s.#aborted) return;
+      s.#aborted = true;
+      s.#reason = r === undefined ? dom('This operation was aborted', 'AbortError') : r;
+      s.dispatchEvent(new Event('abort'));
+    };
+  }
+  constructor(t) { illegal(t); super(); }
+  get aborted() { return this.#aborted; }
+  get reason() { return this.#reason; }
+  get onabort() { return this.#on; }
+  set onabort(f) { this.#on = typeof f === 'function' ? f : null; }
+  throwIfAborted() { if (this.#aborted) throw this.#reason; }
+  static abort(reason) { const s = newSig(); abortSig(s, reason); return s; }
+  static timeout(ms) {
+    ms = Number(ms);
+    if (!Number.isFinite(ms) || ms < 0) throw new TypeError('AbortSignal.timeout: ms must be a non-negative finite number');
+    const s = newSig();
+    setTimeout(() => abortSig(s, dom('The operation was aborted due to timeout', 'TimeoutError')), ms);
+    return s;
+  }
+  static any(signals) {
+    const s = newSig(), all = [...signals];
+    for (const x of all) if (!(x instanceof AbortSignal)) throw new TypeError('AbortSignal.any: every item must be an AbortSignal');
+    const done = all.find(x => x.aborted);
+    if (done) abortSig(s, done.reason);
+    else for (const x of all) x.addEventListener('abort', () => abortSig(s, x.reason), { once: true });
+    return s;
+  }
+  [INSPECT]() { return { aborted: this.#aborted }; }
+}
+class AbortController {
+  #s = newSig();
+  get signal() { return this.#s; }
+  abort(reason) { abortSig(this.#s, reason); }
+  [INSPECT]() { return { signal: this.#s }; }
+}
+
+// ---- Headers ------------------------------------------------------------------
+const TOKEN = /^[!#$%&'*+\-.^_`|~\w]+$/;
+const hName = n => {
+  n = `${n}`;
+  if (!TOKEN.test(n)) throw new TypeError(`Invalid header name: ${jstr(n)}`);
+  return n.toLowerCase();
+};
+const hValue = v => {
+  v = `${v}`.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+  if (/[\0\r\n]|[^\0-\xff]/.test(v)) throw new TypeError(`Invalid header value: ${jstr(v)}`);
+  return v;
+};
+const pairsOf = (init, w) => {
+  const out = [];
+  for (const p of init) {
+    const a = p != null && typeof p === 'object' && typeof p[Symbol.iterator] === 'function' ? [...p] : null;
+    if (!a || a.length !== 2) throw new TypeError(`${w}: each item must be a [name, value] pair`);
+    out.push(a);
+  }
+  return out;
+};
+const sortedPairs = l => {
+  const out = [];
+  for (const n of [...new Set(l.map(e => e[0]))].sort()) {
+    const vs = l.filter(e => e[0] === n).map(e => e[1]);
+    if (n === 'set-cookie') for (const v of vs) out.push([n, v]); else out.push([n, vs.join(', ')]);
+  }
+  return out;
+};
+// Sets the first entry named n to v and drops the other entries with that name (in place).
+const replaceFirst = (l, n, v) => {
+  const i = l.findIndex(e => e[0] === n);
+  if (i < 0) return l.push([n, v]);
+  l[i] = [n, v];
+  for (let j = l.length - 1; j > i; j--) if (l[j][0] === n) l.splice(j, 1);
+};
+let hList, hLocked, hFrom;
+class Headers {
+  #l = []; #lock = false;
+  static {
+    hList = h => h.#l;
+    hLocked = h => h.#lock;
+    hFrom = (pairs, lock) => { const h = new Headers(); h.#l = pairs.map(([n, v]) => [`${n}`.toLowerCase(), `${v}`]); h.#lock = !!lock; return h; };
+  }
+  constructor(init) {
+    if (init == null) return;
+    if (init instanceof Headers) { this.#l = init.#l.map(e => [...e]); return; }
+    if (typeof init !== 'object' && typeof init !== 'function') throw new TypeError('Headers: init must be an object, an array of [name, value] pairs or a Headers');
+    if (typeof init[Symbol.iterator] === 'function') for (const [n, v] of pairsOf(init, 'Headers')) this.append(n, v);
+    else for (const k of okeys(init)) this.append(k, init[k]);
+  }
+  #w() { if (this.#lock) throw new TypeError("Can't modify immutable headers."); }
+  append(n, v) { need(arguments, 2, 'Headers.append'); n = hName(n); v = hValue(v); this.#w(); this.#l.push([n, v]); }
+  delete(n) { need(arguments, 1, 'Headers.delete'); n = hName(n); this.#w(); this.#l = this.#l.filter(e => e[0] !== n); }
+  get(n) {
+    need(arguments, 1, 'Headers.get'); n = hName(n);
+    const vs = this.#l.filter(e => e[0] === n).map(e => e[1]);
+    return vs.length ? vs.join(', ') : null;
+  }
+  getSetCookie() { return this.#l.filter(e => e[0] === 'set-cookie').map(e => e[1]); }
+  has(n) { need(arguments, 1, 'Headers.has'); n = hName(n); return this.#l.some(e => e[0] === n); }
+  set(n, v) {
+    need(arguments, 2, 'Headers.set'); n = hName(n); v = hValue(v); this.#w();
+    replaceFirst(this.#l, n, v);
+  }
+  forEach(cb, thisArg) {
+    if (typeof cb !== 'function') throw new TypeError('Headers.forEach: the callback must be a function');
+    for (const [n, v] of sortedPairs(this.#l)) cb.call(thisArg, v, n, this);
+  }
+  *entries() { yield* sortedPairs(this.#l); }
+  *keys() { for (const e of sortedPairs(this.#l)) yield e[0]; }
+  *values() { for (const e of sortedPairs(this.#l)) yield e[1]; }
+  [Symbol.iterator]() { return this.entries(); }
+  [INSPECT]() { return Object.fromEntries(sortedPairs(this.#l)); }
+}
+
+// ---- URLSearchParams / URL ------------------------------------------------------
+const hexv = c => c >= 48 && c <= 57 ? c - 48 : (c |= 32) >= 97 && c <= 102 ? c - 87 : -1;
+const pctDecode = s => {
+  s = s.replaceAll('+', ' ');
+  if (!s.includes('%')) return s;
+  const u = enc(s), out = new Uint8Array(u.length);
+  let o = 0;
+  for (let i = 0; i < u.length; i++) {
+    let h, l;
+    if (u[i] === 37 && i + 2 < u.length && (h = hexv(u[i + 1])) >= 0 && (l = hexv(u[i + 2])) >= 0) { out[o++] = h * 16 + l; i += 2; }
+    else out[o++] = u[i];
+  }
+  return dec(out.subarray(0, o));
+};
+const parseQS = s => {
+  const l = [];
+  for (const p of s.split('&')) {
+    if (!p) continue;
+    const i = p.indexOf('=');
+    l.push(i < 0 ? [pctDecode(p), ''] : [pctDecode(p.slice(0, i)), pctDecode(p.slice(i + 1))]);
+  }
+  return l;
+};
+const formEnc = s => encodeURIComponent(s).replace(/%20|[!'()~]/g, c => c === '%20' ? '+' : '%' + c.charCodeAt(0).toString(16).toUpperCase());
+let uspBind, uspLoad, urlQuery;
+class URLSearchParams {
+  #l = []; #u = null;
+  static {
+    uspBind = (p, u) => { p.#u = u; return p; };
+    uspLoad = (p, q) => { p.#l = parseQS(q.replace(/^\?/, '')); };
+  }
+  constructor(init = '') {
+    if (init !== null && (typeof init === 'object' || typeof init === 'function')) {
+      if (typeof init[Symbol.iterator] === 'function') this.#l = pairsOf(init, 'URLSearchParams').map(([n, v]) => [usv(n), usv(v)]);
+      else this.#l = okeys(init).map(k => [usv(k), usv(init[k])]);
+    } else this.#l = parseQS(usv(init).replace(/^\?/, ''));
+  }
+  #up() { if (this.#u) urlQuery(this.#u, this.toString()); }
+  get size() { return this.#l.length; }
+  append(n, v) { need(arguments, 2, 'URLSearchParams.append'); this.#l.push([usv(n), usv(v)]); this.#up(); }
+  delete(n, v) {
+    need(arguments, 1, 'URLSearchParams.delete'); n = usv(n);
+    if (v !== undefined) v = usv(v);
+    this.#l = this.#l.filter(e => e[0] !== n || (v !== undefined && e[1] !== v));
+    this.#up();
+  }
+  get(n) { need(arguments, 1, 'URLSearchParams.get'); n = usv(n); const e = this.#l.find(e => e[0] === n); return e ? e[1] : null; }
+  getAll(n) { need(arguments, 1, 'URLSearchParams.getAll'); n = usv(n); return this.#l.filter(e => e[0] === n).map(e => e[1]); }
+  has(n, v) {
+    need(arguments, 1, 'URLSearchParams.has'); n = usv(n);
+    if (v !== undefined) v = usv(v);
+    return this.#l.some(e => e[0] === n && (v === undefined || e[1] === v));
+  }
+  set(n, v) {
+    need(arguments, 2, 'URLSearchParams.set'); n = usv(n); v = usv(v);
+    replaceFirst(this.#l, n, v);
+    this.#up();
+  }
+  sort() { this.#l.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0); this.#up(); }
+  forEach(cb, thisArg) {
+    if (typeof cb !== 'function') throw new TypeError('URLSearchParams.forEach: the callback must be a function');
+    for (let i = 0; i < this.#l.length; i++) cb.call(thisArg, this.#l[i][1], this.#l[i][0], this);
+  }
+  *entries() { for (let i = 0; i < this.#l.length; i++) yield [...this.#l[i]]; }
+  *keys() { for (let i = 0; i < this.#l.length; i++) yield this.#l[i][0]; }
+  *values() { for (let i = 0; i < this.#l.length; i++) yield this.#l[i][1]; }
+  [Symbol.iterator]() { return this.entries(); }
+  toString() { return this.#l.map(([n, v]) => formEnc(n) + '=' + formEnc(v)).join('&'); }
+  [INSPECT]() { const o = {}; for (const [n, v] of this.#l) def(o, n, v, true); return o; }
+}
+const URL_PARTS = ['href', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'];
+const parseURL = (input, base) => {
+  let r;
+  try { r = jparse(dec(hcall('url_parse', { input, base }))); } catch { throw new TypeError(`Invalid URL: ${input}`); }
+  return r;
+};
+let urlRec, urlSet;
+class URL {
+  #r; #q = null;
+  static {
+    urlRec = u => u.#r;
+    // Applies a URL setter through the host; href failures throw, the others are ignored (as in the spec).
+    urlSet = (u, k, v) => {
+      const href = u.#r.href;
+      v = usv(v);
+      let r;
+      try { r = jparse(dec(hcall('url_set', { href, component: k, value: v }))); }
+      catch { if (k === 'href') throw new TypeError(`Invalid URL: ${v}`); return; }
+      u.#r = r;
+      if (u.#q && (k === 'href' || k === 'search')) uspLoad(u.#q, r.search);
+    };
+    urlQuery = (u, q) => {
+      try { u.#r = jparse(dec(hcall('url_set', { href: u.#r.href, component: 'search', value: q }))); } catch {}
+    };
+  }
+  constructor(url, base) {
+    need(arguments, 1, 'URL');
+    this.#r = parseURL(usv(url), base === undefined ? null : usv(base));
+  }
+  get origin() { return this.#r.origin; }
+  get searchParams() { return this.#q ??= uspBind(new URLSearchParams(this.#r.search), this); }
+  toString() { return this.#r.href; }
+  toJSON() { return this.#r.href; }
+  static canParse(url, base) {
+    need(arguments, 1, 'URL.canParse');
+    try { parseURL(usv(url), base === undefined ? null : usv(base)); return true; } catch { return false; }
+  }
+  static parse(url, base) {
+    need(arguments, 1, 'URL.parse');
+    try { return new URL(url, base); } catch { return null; }
+  }
+  [INSPECT]() { const r = this.#r, o = { href: r.href, origin: r.origin }; for (const k of URL_PARTS.slice(1)) o[k] = r[k]; return o; }
+}
+for (const k of URL_PARTS)
+  dp(URL.prototype, k, { get() { return urlRec(this)[k]; }, set(v) { urlSet(this, k, v); }, enumerable: true, configurable: true });
+
+// ---- Body / Request / Response ------------------------------------------------
+const NULL_BODY = [101, 103, 204, 205, 304];
+function extract(v) {
+  if (v == null) return [null, null];
+  if (typeof v === 'string') return [enc(v), 'text/plain;charset=UTF-8'];
+  if (v instanceof URLSearchParams) return [enc(v.toString()), 'application/x-www-form-urlencoded;charset=UTF-8'];
+  const u = view(v);
+  if (u) return [u.slice(), null];
+  if (typeof v === 'object' && (typeof v.getReader === 'function' || toStr.call(v) === '[object ReadableStream]'))
+    throw new TypeError('ReadableStream bodies are not supported in Quasm: use a string, ArrayBuffer, typed array or URLSearchParams');
+  return [enc(v), 'text/plain;charset=UTF-8'];
+}
+let bodyOf, bodySet;
+class Body {
+  #b = null; #used = false;
+  static {
+    bodyOf = o => o.#b;
+    bodySet = (o, b, used) => { o.#b = b; if (used !== undefined) o.#used = used; };
+  }
+  // No ReadableStream in Quasm: `body` exposes a copy of the bytes (or null).
+  get body() { return this.#b && this.#b.slice(); }
+  get bodyUsed() { return this.#used; }
+  #take(w) {
+    if (this.#used) return Promise.reject(new TypeError(`${w}: body has already been used; call clone() before reading a body twice`));
+    if (this.#b) this.#used = true;
+    return Promise.resolve(this.#b || new Uint8Array(0));
+  }
+  arrayBuffer() { return this.#take('arrayBuffer').then(b => b.slice().buffer); }
+  bytes() { return this.#take('bytes').then(b => b.slice()); }
+  text() { return this.#take('text').then(utf8); }
+  json() { return this.#take('json').then(b => jparse(utf8(b))); }
+}
+const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
+const normMethod = m => {
+  m = `${m}`;
+  if (!TOKEN.test(m)) throw new TypeError(`Invalid HTTP method: ${jstr(m)}`);
+  const u = m.toUpperCase();
+  if (['CONNECT', 'TRACE', 'TRACK'].includes(u)) throw new TypeError(`Forbidden HTTP method: ${m}`);
+  return METHODS.includes(u) ? u : m;
+};
+class Request extends Body {
+  #m; #u; #h; #r; #s;
+  constructor(input, init) {
+    if (input === RAW) {
+      super();
+      ({ m: this.#m, u: this.#u, h: this.#h, r: this.#r, s: this.#s } = init);
+      bodySet(this, init.b);
+      return;
+    }
+    need(arguments, 1, 'Request');
+    super();
+    init = dict(init, 'Request: init');
+    const src = input instanceof Request ? input : null;
+    const url = src ? src.#u : parseURL(usv(input), null).href;
+    const m = init.method !== undefined ? normMethod(init.method) : src ? src.#m : 'GET';
+    let r = src ? src.#r : 'follow';
+    if (init.redirect !== undefined) {
+      r = `${init.redirect}`;
+      if (!['follow', 'error', 'manual'].includes(r)) throw new TypeError(`Request: invalid redirect mode ${jstr(r)} (expected "follow", "error" or "manual")`);
+    }
+    const s = init.signal !== undefined ? init.signal : src ? src.#s : null;
+    if (s != null && !(s instanceof AbortSignal)) throw new TypeError('Request: signal must be an AbortSignal');
+    const h = new Headers(init.headers !== undefined ? init.headers : src ? src.#h : undefined);
+    let [b, type] = extract(init.body);
+    if (!b && init.body == null && src && bodyOf(src)) {
+      if (src.bodyUsed) throw new TypeError('Request: cannot construct a Request from a Request whose body has already been used');
+      b = bodyOf(src);
+      bodySet(src, bodyOf(src), true); // the body moves to the new Request
+    }
+    if (b && (m === 'GET' || m === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.');
+    if (type && !h.has('content-type')) h.append('content-type', type);
+    this.#m = m; this.#u = url; this.#h = h; this.#r = r; this.#s = s;
+    bodySet(this, b);
+  }
+  get method() { return this.#m; }
+  get url() { return this.#u; }
+  get headers() { return this.#h; }
+  get redirect() { return this.#r; }
+  get signal() { return this.#s ??= newSig(); }
+  clone() {
+    if (this.bodyUsed) throw new TypeError('Request.clone: body has already been used');
+    const h = hFrom(hList(this.#h), hLocked(this.#h));
+    return new Request(RAW, { m: this.#m, u: this.#u, h, r: this.#r, s: this.#s, b: bodyOf(this) });
+  }
+  [INSPECT]() { return { method: this.#m, url: this.#u, headers: this.#h, redirect: this.#r, bodyUsed: this.bodyUsed }; }
+}
+class Response extends Body {
+  #s; #t; #h; #type; #url; #red;
+  constructor(body = null, init) {
+    super();
+    if (body === RAW) {
+      ({ s: this.#s, t: this.#t = '', h: this.#h, type: this.#type = 'default', url: this.#url = '', red: this.#red = false } = init);
+      bodySet(this, init.b ?? null);
+      return;
+    }
+    init = dict(init, 'Response: init');
+    const s = init.status === undefined ? 200 : Number(init.status);
+    if (!Number.isInteger(s) || s < 200 || s > 599) throw new RangeError(`Response: status must be an integer in the range 200 to 599, got ${fmt(init.status, 1, [])}`);
+    const t = init.statusText === undefined ? '' : `${init.statusText}`;
+    if (/[\r\n]|[^\0-\xff]/.test(t)) throw new TypeError(`Response: invalid statusText ${jstr(t)}`);
+    const h = new Headers(init.headers);
+    const [b, type] = extract(body);
+    if (b && NULL_BODY.includes(s)) throw new TypeError(`Response with null body status ${s} cannot have a body`);
+    if (type && !h.has('content-type')) h.append('content-type', type);
+    this.#s = s; this.#t = t; this.#h = h; this.#type = 'default'; this.#url = ''; this.#red = false;
+    bodySet(this, b);
+  }
+  get status() { return this.#s; }
+  get statusText() { return this.#t; }
+  get ok() { return this.#s >= 200 && this.#s <= 299; }
+  get headers() { return this.#h; }
+  get type() { return this.#type; }
+  get url() { return this.#url; }
+  get redirected() { return this.#red; }
+  clone() {
+    if (this.bodyUsed) throw new TypeError('Response.clone: body has already been used');
+    const h = hFrom(hList(this.#h), hLocked(this.#h));
+    return new Response(RAW, { s: this.#s, t: this.#t, h, type: this.#type, url: this.#url, red: this.#red, b: bodyOf(this) });
+  }
+  static json(data, init) {
+    const s = jstr(data);
+    if (s === undefined) throw new TypeError(`Response.json: ${typeName(data)} is not JSON-serializable`);
+    const r = new Response(enc(s), init);
+    if (!r.headers.has('content-type')) r.headers.set('content-type', 'application/json');
+    return r;
+  }
+  static redirect(url, status = 302) {
+    need(arguments, 1, 'Response.redirect');
+    const u = parseURL(usv(url), null).href;
+    status = Number(status);
+    if (![301, 302, 303, 307, 308].includes(status)) throw new RangeError(`Response.redirect: invalid redirect status ${fmt(status, 1, [])}`);
+    return new Response(RAW, { s: status, h: hFrom([['location', u]], true) });
+  }
+  static error() { return new Response(RAW, { s: 0, h: hFrom([], true), type: 'error' }); }
+  [INSPECT]() { return { status: this.#s, statusText: this.#t, ok: this.ok, headers: this.#h, url: this.#url, redirected: this.#red, bodyUsed: this.bodyUsed }; }
+}
+
+function fetch(input, init) {
+  return new Promise((res, rej) => {
+    const req = new Request(input, init), sig = req.signal;
+    if (sig.aborted) return rej(sig.reason);
+    const arg = jstr({ method: req.method, url: req.url, headers: hList(req.headers), redirect: req.redirect });
+    const done = () => sig.removeEventListener('abort', onAbort);
+    const id = hstart('fetch', arg, bodyOf(req) ?? undefined, (meta, bytes) => {
+      done();
+      try {
+        const m = jparse(meta), s = m.status;
+        const b = NULL_BODY.includes(s) || req.method === 'HEAD' ? null : bytes || new Uint8Array(0);
+        res(new Response(RAW, { s, t: m.statusText || '', h: hFrom(m.headers || [], true), url: m.url || req.url, red: !!m.redirected, b }));
+      } catch (e) { rej(e); }
+    }, msg => { done(); rej(new TypeError(msg)); });
+    const onAbort = () => { pending.delete(id); rej(sig.reason); };
+    sig.addEventListener('abort', onAbort);
+  });
+}
+
+// ---- TextEncoder / TextDecoder -----------------------------------------------
+class TextEncoder {
+  get encoding() { return 'utf-8'; }
+  encode(s = '') { return enc(s); }
+  encodeInto(s, dest) {
+    need(arguments, 2, 'TextEncoder.encodeInto');
+    if (toStr.call(dest) !== '[object Uint8Array]') throw new TypeError('TextEncoder.encodeInto: destination must be a Uint8Array');
+    s = usv(s);
+    const u = enc(s);
+    if (u.length <= dest.length) { dest.set(u); return { read: s.length, written: u.length }; }
+    let read = 0, written = 0;
+    for (const ch of s) {
+      const c = ch.codePointAt(0), n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+      if (written + n > dest.length) break;
+      written += n; read += ch.length;
+    }
+    dest.set(u.subarray(0, written));
+    return { read, written };
+  }
+  [INSPECT]() { return { encoding: 'utf-8' }; }
+}
+const UTF8_LABELS = ['unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'utf-8', 'utf8', 'x-unicode20utf8'];
+// Length of an incomplete UTF-8 sequence at the end of u (held back while streaming).
+const partialTail = u => {
+  for (let i = u.length - 1, k = 1; i >= 0 && k <= 3; i--, k++) {
+    const b = u[i];
+    if ((b & 0xc0) === 0x80) continue;
+    const n = b >= 0xf0 ? (b <= 0xf4 ? 4 : 0) : b >= 0xe0 ? 3 : b >= 0xc2 ? 2 : 0;
+    return n > k ? k : 0;
+  }
+  return 0;
+};
+class TextDecoder {
+  #fatal; #ignoreBOM; #pend = null; #started = false;
+  constructor(label = 'utf-8', opts) {
+    const l = `${label}`.replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '').toLowerCase();
+    if (!UTF8_LABELS.includes(l)) throw new RangeError(`TextDecoder: the encoding ${jstr(`${label}`)} is not supported (Quasm supports utf-8 only)`);
+    opts = dict(opts, 'TextDecoder: options');
+    this.#fatal = !!opts.fatal; this.#ignoreBOM = !!opts.ignoreBOM;
+  }
+  get encoding() { return 'utf-8'; }
+  get fatal() { return this.#fatal; }
+  get ignoreBOM() { return this.#ignoreBOM; }
+  decode(input, opts) {
+    let u = input === undefined ? new Uint8Array(0) : bytesOf(input, 'TextDecoder.decode: input');
+    const stream = !!dict(opts, 'TextDecoder.decode: options').stream;
+    if (this.#pend) { const c = new Uint8Array(this.#pend.length + u.length); c.set(this.#pend); c.set(u, this.#pend.length); u = c; this.#pend = null; }
+    if (stream) { const k = partialTail(u); if (k) { this.#pend = u.slice(u.length - k); u = u.subarray(0, u.length - k); } }
+    if (!this.#started && u.length) {
+      this.#started = true;
+      if (!this.#ignoreBOM && u[0] === 0xef && u[1] === 0xbb && u[2] === 0xbf) u = u.subarray(3);
+    }
+    if (!stream) this.#started = false;
+    try { return dec(u, this.#fatal); } catch (e) { this.#pend = null; this.#started = false; throw e; }
+  }
+  [INSPECT]() { return { encoding: 'utf-8', fatal: this.#fatal, ignoreBOM: this.#ignoreBOM }; }
+}
+
+// ---- structuredClone ------------------------------------------------------------
+const ERRORS = ['Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError'];
+const uncloneable = v => dom(`${typeof v === 'function' ? fnText(v) : typeof v === 'symbol' ? v.toString() : `#<${ctorName(v) || 'Object'}>`} could not be cloned.`, 'DataCloneError');
+const dataProp = (o, k, v) => dp(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+let PLATFORM;
+function clone(v, m) {
+  if (typeof v === 'symbol' || typeof v === 'function') throw uncloneable(v);
+  if (v === null || typeof v !== 'object') return v;
+  if (m.has(v)) return m.get(v);
+  let r;
+  if (Array.isArray(v)) {
+    m.set(v, r = new Array(v.length));
+    for (const k of okeys(v)) dataProp(r, k, clone(v[k], m));
+    return r;
+  }
+  if (v instanceof Date) r = new Date(v.getTime());
+  else if (v instanceof RegExp) r = new RegExp(v.source, v.flags);
+  else if (isAB(v)) r = v.slice(0);
+  else if (ArrayBuffer.isView(v)) {
+    const b = clone(v.buffer, m);
+    r = v instanceof DataView ? new DataView(b, v.byteOffset, v.byteLength) : new G[v[Symbol.toStringTag]](b, v.byteOffset, v.length);
+  } else if (v instanceof Map) {
+    m.set(v, r = new Map());
+    for (const [k, x] of v) r.set(clone(k, m), clone(x, m));
+    return r;
+  } else if (v instanceof Set) {
+    m.set(v, r = new Set());
+    for (const x of v) r.add(clone(x, m));
+    return r;
+  } else if (v instanceof DOMEx) r = dom(v.message, v.name);
+  else if (v instanceof Error) {
+    const n = v.name, C = G[ERRORS.includes(n) ? n : 'Error'];
+    const own = Object.getOwnPropertyDescriptor(v, 'message');
+    m.set(v, r = new C(own ? `${v.message}` : undefined));
+    if (typeof v.stack === 'string') def(r, 'stack', v.stack);
+    if (Object.hasOwn(v, 'cause')) def(r, 'cause', clone(v.cause, m));
+    return r;
+  } else if (v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt) r = Object(v.valueOf());
+  else if (v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet || v instanceof WeakRef || PLATFORM.some(C => v instanceof C)) throw uncloneable(v);
+  else {
+    m.set(v, r = {});
+    for (const k of okeys(v)) dataProp(r, k, clone(v[k], m));
+    return r;
+  }
+  m.set(v, r);
+  return r;
+}
+function structuredClone(v, opts) {
+  need(arguments, 1, 'structuredClone');
+  const tr = dict(opts, 'structuredClone: options').transfer, xfer = tr == null ? [] : [...tr];
+  for (const [i, b] of xfer.entries()) {
+    if (!isAB(b) || xfer.indexOf(b) !== i) throw dom('structuredClone: transfer must list distinct ArrayBuffers', 'DataCloneError');
+    if (typeof b.transfer !== 'function') throw dom('structuredClone: transferring ArrayBuffers is not supported', 'DataCloneError');
+  }
+  const r = clone(v, new Map());
+  for (const b of xfer) b.transfer(); // detach the originals, as a transfer does
+  return r;
+}
+
+// ---- crypto ------------------------------------------------------------------------
+const HASHES = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'];
+const INT_ARRAYS = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array'];
+const algName = a => {
+  const n = typeof a === 'string' ? a : a && typeof a === 'object' ? a.name : undefined;
+  if (typeof n !== 'string') throw new TypeError('Algorithm: a name is required (a string or an object with a "name")');
+  return n;
+};
+const hashName = a => {
+  const n = algName(a), u = n.toUpperCase();
+  if (!HASHES.includes(u)) throw dom(`Unrecognized or unsupported hash algorithm: ${n} (supported: ${HASHES.join(', ')})`, 'NotSupportedError');
+  return u;
+};
+const isHMAC = a => { const n = algName(a); if (n.toUpperCase() !== 'HMAC') throw dom(`Algorithm ${n} is not supported by Quasm's crypto.subtle (HMAC only)`, 'NotSupportedError'); };
+let keyBytes;
+class CryptoKey {
+  #t; #x; #a; #u; #k;
+  static { keyBytes = k => k.#k; }
+  constructor(t, x, a, u, k) { illegal(t); this.#t = 'secret'; this.#x = x; this.#a = a; this.#u = u; this.#k = k; }
+  get type() { return this.#t; }
+  get extractable() { return this.#x; }
+  get algorithm() { return this.#a; }
+  get usages() { return this.#u; }
+  [INSPECT]() { return { type: this.#t, extractable: this.#x, algorithm: this.#a, usages: this.#u }; }
+}
+const useKey = (alg, key, usage) => {
+  isHMAC(alg);
+  if (!(key instanceof CryptoKey)) throw new TypeError(`crypto.subtle.${usage}: key must be a CryptoKey`);
+  if (key.algorithm.name !== 'HMAC') throw dom('The key algorithm does not match the requested algorithm', 'InvalidAccessError');
+  if (!key.usages.includes(usage)) throw dom(`The key does not allow the "${usage}" operation`, 'InvalidAccessError');
+};
+const mac = (key, data, w) => hcall('hmac', { hash: key.algorithm.hash.name, key: b64(keyBytes(key)) }, bytesOf(data, w));
+class SubtleCrypto {
+  constructor(t) { illegal(t); }
+  async digest(alg, data) {
+    need(arguments, 2, 'crypto.subtle.digest');
+    const a = hashName(alg);
+    return toAB(hcall('digest', { algorithm: a }, bytesOf(data, 'crypto.subtle.digest: data')));
+  }
+  async importKey(format, keyData, alg, extractable, usages) {
+    need(arguments, 5, 'crypto.subtle.importKey');
+    if (format !== 'raw') throw dom(`crypto.subtle.importKey: format ${jstr(`${format}`)} is not supported (only "raw")`, 'NotSupportedError');
+    isHMAC(alg);
+    if (alg.hash === undefined) throw new TypeError('crypto.subtle.importKey: HMAC needs a hash (e.g. {name: "HMAC", hash: "SHA-256"})');
+    const hash = hashName(alg.hash), k = bytesOf(keyData, 'crypto.subtle.importKey: keyData').slice();
+    const u = [...new Set(usages)];
+    if (!u.length || u.some(x => x !== 'sign' && x !== 'verify')) throw dom('Cannot create an HMAC key with these usages (expected a non-empty subset of "sign", "verify")', 'SyntaxError');
+    if (!k.length) throw dom('HMAC key data must not be empty', 'DataError');
+    let length = k.length * 8;
+    if (alg.length !== undefined) {
+      const L = Number(alg.length);
+      if (!(L <= length && L > length - 8)) throw dom(`HMAC key length ${alg.length} does not match the ${length}-bit key data`, 'DataError');
+      length = L;
+    }
+    return new CryptoKey(RAW, !!extractable, { name: 'HMAC', hash: { name: hash }, length }, u, k);
+  }
+  async exportKey(format, key) {
+    need(arguments, 2, 'crypto.subtle.exportKey');
+    if (!(key instanceof CryptoKey)) throw new TypeError('crypto.subtle.exportKey: key must be a CryptoKey');
+    if (format !== 'raw') throw dom(`crypto.subtle.exportKey: format ${jstr(`${format}`)} is not supported (only "raw")`, 'NotSupportedError');
+    if (!key.extractable) throw dom('The key is not extractable', 'InvalidAccessError');
+    return keyBytes(key).slice().buffer;
+  }
+  async sign(alg, key, data) {
+    need(arguments, 3, 'crypto.subtle.sign');
+    useKey(alg, key, 'sign');
+    return toAB(mac(key, data, 'crypto.subtle.sign: data'));
+  }
+  async verify(alg, key, sig, data) {
+    need(arguments, 4, 'crypto.subtle.verify');
+    useKey(alg, key, 'verify');
+    const s = bytesOf(sig, 'crypto.subtle.verify: signature').slice(), m = mac(key, data, 'crypto.subtle.verify: data');
+    if (s.length !== m.length) return false;
+    let d = 0;
+    for (let i = 0; i < m.length; i++) d |= s[i] ^ m[i]; // constant time
+    return d === 0;
+  }
+}
+for (const k of ['encrypt', 'decrypt', 'generateKey', 'deriveKey', 'deriveBits', 'wrapKey', 'unwrapKey'])
+  def(SubtleCrypto.prototype, k, { async [k]() { throw dom(`crypto.subtle.${k} is not supported in Quasm (supported: digest, and importKey/sign/verify/exportKey for HMAC)`, 'NotSupportedError'); } }[k]);
+const subtle = new SubtleCrypto(RAW);
+class Crypto {
+  constructor(t) { illegal(t); }
+  get subtle() { return subtle; }
+  getRandomValues(a) {
+    need(arguments, 1, 'crypto.getRandomValues');
+    if (!ArrayBuffer.isView(a) || !INT_ARRAYS.includes(a[Symbol.toStringTag])) throw dom('crypto.getRandomValues: the argument must be an integer-type TypedArray', 'TypeMismatchError');
+    if (a.byteLength > 65536) throw dom(`crypto.getRandomValues: the byte length (${a.byteLength}) exceeds the 65536 bytes of entropy available per call`, 'QuotaExceededError');
+    return H.random(a);
+  }
+  randomUUID() {
+    const b = H.random(new Uint8Array(16));
+    b[6] = b[6] & 0x0f | 0x40; b[8] = b[8] & 0x3f | 0x80;
+    const h = Array.from(b, x => (x + 256).toString(16).slice(1)).join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+}
+const crypto = new Crypto(RAW);
+
+// ---- performance ---------------------------------------------------------------
+// Relative to the start of the current invocation (reset by dispatch), as in Workers.
+let t0 = mono(), origin = Date.now();
+const performance = {};
+def(performance, 'now', function now() { return mono() - t0; });
+dp(performance, 'timeOrigin', { get() { return origin; }, enumerable: true, configurable: true });
+def(performance, 'toJSON', function toJSON() { return { timeOrigin: origin }; });
+
+// ---- bindings (env) -------------------------------------------------------------
+const kvKey = k => {
+  k = `${k}`;
+  if (!k) throw new TypeError('KV: the key must be a non-empty string');
+  return k;
+};
+class KVNamespace {
+  constructor(t) { illegal(t); }
+  async get(key, opts) {
+    need(arguments, 1, 'KV.get');
+    key = kvKey(key);
+    const type = (typeof opts === 'string' ? opts : opts?.type) ?? 'text';
+    if (!['text', 'json', 'arrayBuffer'].includes(type))
+      throw new TypeError(`KV.get: unsupported type ${jstr(`${type}`)} (use "text", "json" or "arrayBuffer"${type === 'stream' ? '; streams are not available in Quasm' : ''})`);
+    const [m, b] = await op('kv_get', jstr({ key }));
+    if (!jparse(m).found) return null;
+    const u = b || new Uint8Array(0);
+    return type === 'text' ? dec(u) : type === 'json' ? jparse(dec(u)) : toAB(u);
+  }
+  async put(key, value, opts) {
+    need(arguments, 2, 'KV.put');
+    key = kvKey(key);
+    const u = typeof value === 'string' ? enc(value) : view(value);
+    if (!u) throw new TypeError(`KV.put: the value must be a string, ArrayBuffer or ArrayBufferView, got ${typeName(value)}`);
+    opts = dict(opts, 'KV.put: options');
+    let ttl = null;
+    if (opts.expirationTtl != null) {
+      ttl = Number(opts.expirationTtl);
+      if (!(ttl > 0 && ttl < Infinity)) throw new TypeError('KV.put: expirationTtl must be a positive number of seconds');
+    } else if (opts.expiration != null) {
+      ttl = Math.ceil(Number(opts.expiration) - Date.now() / 1000);
+      if (!(ttl > 0)) throw new TypeError('KV.put: expiration must be a UNIX time (seconds) in the future');
+    }
+    if (opts.metadata !== undefined) throw new TypeError('KV.put: metadata is not supported in Quasm');
+    await op('kv_put', jstr({ key, expiration_ttl: ttl }), u);
+  }
+  async delete(key) {
+    need(arguments, 1, 'KV.delete');
+    await op('kv_delete', jstr({ key: kvKey(key) }));
+  }
+  async list(opts) {
+    opts = dict(opts, 'KV.list: options');
+    const limit = opts.limit ?? null;
+    if (limit !== null && !(Number.isInteger(limit) && limit > 0)) throw new TypeError('KV.list: limit must be a positive integer');
+    const [m] = await op('kv_list', jstr({ prefix: opts.prefix == null ? null : `${opts.prefix}`, limit, cursor: opts.cursor == null ? null : `${opts.cursor}` }));
+    const r = jparse(m), out = { keys: r.keys, list_complete: !!r.list_complete };
+    if (!out.list_complete && r.cursor != null) out.cursor = r.cursor;
+    return out;
+  }
+}
+class EventsBinding {
+  constructor(t) { illegal(t); }
+  async publish(type, payload) {
+    need(arguments, 1, 'EVENTS.publish');
+    if (typeof type !== 'string' || !type) throw new TypeError('EVENTS.publish: the event type must be a non-empty string');
+    if (typeof payload === 'function' || typeof payload === 'symbol') throw new TypeError(`EVENTS.publish: the payload is not JSON-serializable: ${typeof payload}`);
+    let arg;
+    try { arg = jstr({ type, payload: payload === undefined ? null : payload }); }
+    catch (e) { throw new TypeError(`EVENTS.publish: the payload is not JSON-serializable: ${e && e.message}`); }
+    const [m] = await op('events_publish', arg);
+    return { id: jparse(m).id };
+  }
+}
+const KV = freeze(new KVNamespace(RAW)), EVENTS = freeze(new EventsBinding(RAW));
+
+// ---- entry points for the shim ---------------------------------------------------
+const KINDS = ['run', 'fetch', 'scheduled', 'event'];
+const HANDLER_MSG = 'the module must export default an object with handlers (fetch, scheduled, event, run) or a function';
+const camel = k => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+const camelKeys = o => {
+  const r = {};
+  if (o && typeof o === 'object') for (const k of okeys(o)) dataProp(r, k === 'function' ? 'functionName' : camel(k), o[k]);
+  return r;
+};
+function bind(ns) {
+  const d = ns && ns.default;
+  if (typeof d === 'function') return freeze({ fn: d });
+  if (d && typeof d === 'object' && KINDS.some(k => typeof d[k] === 'function')) return freeze({ obj: d });
+  throw new TypeError(HANDLER_MSG);
+}
+function makeCtx(c, waits) {
+  const ctx = camelKeys(c);
+  def(ctx, 'waitUntil', function waitUntil(p) {
+    waits.push(Promise.resolve(p).then(() => {}, e => console.error('Uncaught (in waitUntil)', e)));
+  });
+  def(ctx, 'passThroughOnException', function passThroughOnException() {});
+  def(ctx, 'progress', function progress(percent, message) {
+    if (typeof percent !== 'number' || !(percent >= 0 && percent <= 100))
+      throw new RangeError(`ctx.progress: percent must be a number between 0 and 100, got ${fmt(percent, 1, [])}`);
+    hcall('progress', { percent, message: message == null ? null : `${message}` });
+  });
+  return ctx;
+}
+function incoming(r, body) {
+  r = r || {};
+  const m = `${r.method || 'GET'}`;
+  return new Request(RAW, {
+    m, u: `${r.url}`, h: hFrom(r.headers || [], true), r: 'follow', s: null,
+    b: m === 'GET' || m === 'HEAD' ? null : body || null,
+  });
+}
+function dispatch(kind, metaJson, body, desc) {
+  // A reused sandbox starts every invocation from a clean slate.
+  timers.clear(); pending = new Map(); counts.clear(); marks.clear(); indent = '';
+  t0 = mono(); origin = Date.now();
+  const waits = [];
+  return (async () => {
+    const name = KINDS[kind];
+    if (!name) throw new TypeError(`unknown invocation kind ${kind}`);
+    if (!desc || !(desc.fn || desc.obj)) throw new TypeError(HANDLER_MSG);
+    const fn = desc.fn || desc.obj[name];
+    if (typeof fn !== 'function') throw new TypeError(`function has no "${name}" handler`);
+    const meta = jparse(metaJson);
+    const env = {};
+    if (meta.env && typeof meta.env === 'object') for (const k of okeys(meta.env)) dataProp(env, k, meta.env[k]);
+    env.KV = KV; env.EVENTS = EVENTS;
+    const ctx = makeCtx(meta.ctx, waits);
+    const arg = kind === 0 ? meta.input : kind === 1 ? incoming(meta.request, body) : camelKeys(meta.event);
+    let value, error, failed = false;
+    try { value = await (desc.fn ? fn(arg, env, ctx) : fn.call(desc.obj, arg, env, ctx)); }
+    catch (e) { failed = true; error = e; }
+    for (let i = 0; i < waits.length; i++) await waits[i]; // waitUntil may add more while we wait
+    if (failed) throw error;
+    return value;
+  })();
+}
+function finish(kind, v) {
+  if (kind === 1) {
+    if (!(v instanceof Response)) throw new TypeError(`fetch handler must return a Response, got ${typeName(v)}`);
+    if (v.type === 'error') throw new TypeError('fetch handler returned Response.error()');
+    if (v.bodyUsed) throw new TypeError('fetch handler returned a Response whose body has already been used');
+    return [jstr({ status: v.status, statusText: v.statusText, headers: hList(v.headers) }), bodyOf(v)];
+  }
+  if (typeof v === 'function' || typeof v === 'symbol') throw new TypeError(`handler result is not JSON-serializable: ${typeof v}`);
+  try { return [jstr({ output: v === undefined ? null : v }), null]; }
+  catch (e) { throw new TypeError(`handler result is not JSON-serializable: ${e && e.message}`); }
+}
+function errorInfo(e, uncatchable) {
+  try {
+    let name = 'Error', message = '', stack = '';
+    if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
+      const get = k => { try { return e[k]; } catch { return undefined; } };
+      const m = get('message');
+      let isErr = false;
+      try { isErr = e instanceof Error; } catch {}
+      if (typeof e === 'object' && (isErr || m !== undefined)) {
+        const n = get('name');
+        if (typeof n === 'string' && n) name = n;
+        try { message = m === undefined ? '' : `${m}`; } catch { message = '[unprintable message]'; }
+        const s = get('stack');
+        if (typeof s === 'string') stack = cleanStack(s);
+      } else {
+        try { message = fmt(e, 0, []); } catch { message = '[unprintable value]'; }
+      }
+    } else message = typeof e === 'symbol' ? e.toString() : String(e);
+    const o = { name, message, stack };
+    if (uncatchable) o.uncatchable = true;
+    return jstr(o);
+  } catch {
+    return '{"name":"Error","message":"the error could not be described","stack":""}';
+  }
+}
+function complete(id, ok, meta, bytes) {
+  const p = pending.get(id);
+  if (!p) return;
+  pending.delete(id);
+  try { ok ? p.ok(`${meta}`, bytes) : p.err(`${meta}`); } catch (e) { console.error('Uncaught', e); }
+}
+
+// ---- globals ----------------------------------------------------------------------
+PLATFORM = [Headers, Body, URL, URLSearchParams, EventTarget, Event, AbortController, TextEncoder, TextDecoder, CryptoKey, Crypto, SubtleCrypto, KVNamespace, EventsBinding];
+for (const C of [...PLATFORM, Request, Response, AbortSignal]) if (C !== Body) def(C.prototype, Symbol.toStringTag, C === EventsBinding ? 'Events' : C.name);
+const globals = {
+  console, fetch, Request, Response, Headers, URL, URLSearchParams, TextEncoder, TextDecoder, structuredClone,
+  setTimeout, clearTimeout, setInterval, clearInterval, crypto, Crypto, SubtleCrypto, CryptoKey, performance,
+  AbortController, AbortSignal, EventTarget, Event, self: G,
+};
+for (const k of okeys(globals)) def(G, k, globals[k]);
+dp(G, '__quasm', { value: freeze({ bind, dispatch, finish, errorInfo, complete, nextTimer, tick }) });
+})();

@@ -1,0 +1,498 @@
+// The Quasm guest: QuickJS-ng plus the thin ABI the host drives.
+//
+// Everything Web-API-shaped lives in prelude.js; this file only gives that
+// prelude a native `__host` object and exports the handful of entry points
+// the host calls. Protocol (see runtime/src/guest_abi.rs for the host side):
+//
+//   qz_init(stack)                 runtime + context + prelude      -> status
+//   qz_compile(src, name)          source -> bytecode in OUT        -> status
+//   qz_load(bytecode)              evaluate module, keep its export -> status
+//   qz_call(kind, meta, body, seed, mem_limit) start a handler      -> status
+//   qz_resume(id, ok, meta, body)  deliver an async op's completion -> status
+//   qz_tick()                      fire due timers                  -> status
+//
+// status: 0 done (OUT = u32 meta_len | meta json | body bytes),
+//         1 pending (OUT = {"timer_ms":N}; host must complete an op or tick),
+//         2 error (OUT = error json {name,message,stack,...}).
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+#include "quickjs/quickjs.h"
+
+#define IMPORT(name) __attribute__((import_module("quasm"), import_name(name)))
+#define EXPORT(name) __attribute__((export_name(name)))
+
+// ---- host imports ---------------------------------------------------------
+IMPORT("log") void host_log(int32_t level, const char *msg, uint32_t len);
+// Synchronous host op. Returns the result length (>= 0), or -(len+1) when the
+// op failed and the result is an error message. host_take copies it out.
+IMPORT("call") int32_t host_call(const char *op, uint32_t op_len, const char *arg, uint32_t arg_len,
+                                 const uint8_t *bytes, uint32_t bytes_len);
+// Asynchronous host op: returns an op id (> 0) or -(len+1) on refusal.
+IMPORT("start") int32_t host_start(const char *op, uint32_t op_len, const char *arg, uint32_t arg_len,
+                                   const uint8_t *bytes, uint32_t bytes_len);
+IMPORT("take") void host_take(uint8_t *dst);
+// Polled by QuickJS's interrupt handler: non-zero once the deadline passed or
+// the invocation was cancelled.
+IMPORT("interrupted") int32_t host_interrupted(void);
+
+// Provided by quickjs_ext.c (it includes quickjs.c to reach internals).
+void qz_reseed_random(JSContext *ctx, uint64_t seed);
+
+// ---- heap: our own sbrk --------------------------------------------------
+// wasi-libc's sbrk derives the break from memory.size. We keep the break in
+// linear memory instead, so restoring a memory snapshot also restores the
+// break even when memory.grow already made the memory larger: the grown tail
+// is reused instead of leaked on every reset.
+extern unsigned char __heap_base;
+static uintptr_t heap_break;
+static uintptr_t heap_peak;
+
+void *sbrk(intptr_t increment) {
+    if (heap_break == 0) heap_break = (uintptr_t)&__heap_base;
+    uintptr_t old = heap_break;
+    if (increment == 0) return (void *)old;
+    if (increment < 0) {
+        heap_break = old + increment;
+        return (void *)old;
+    }
+    uintptr_t want = old + (uintptr_t)increment;
+    if (want < old) { errno = ENOMEM; return (void *)-1; }
+    uintptr_t have = __builtin_wasm_memory_size(0) * 65536u;
+    if (want > have) {
+        uintptr_t pages = (want - have + 65535u) / 65536u;
+        if (__builtin_wasm_memory_grow(0, pages) == (size_t)-1) { errno = ENOMEM; return (void *)-1; }
+    }
+    heap_break = want;
+    if (want > heap_peak) heap_peak = want;
+    return (void *)old;
+}
+
+// ---- output buffer --------------------------------------------------------
+static uint8_t *out_buf;
+static uint32_t out_len;
+
+EXPORT("qz_out_ptr") uint8_t *qz_out_ptr(void) { return out_buf; }
+EXPORT("qz_out_len") uint32_t qz_out_len(void) { return out_len; }
+EXPORT("qz_heap_peak") uint32_t qz_heap_peak(void) { return (uint32_t)heap_peak; }
+EXPORT("qz_alloc") void *qz_alloc(uint32_t n) { return malloc(n ? n : 1); }
+EXPORT("qz_free") void qz_free(void *p) { free(p); }
+
+static void out_set(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, int framed) {
+    free(out_buf);
+    size_t hdr = framed ? 4 : 0;
+    out_len = (uint32_t)(hdr + alen + blen);
+    out_buf = malloc(out_len ? out_len : 1);
+    if (!out_buf) { out_len = 0; return; }
+    if (framed) {
+        uint32_t l = (uint32_t)alen;
+        memcpy(out_buf, &l, 4);
+    }
+    if (alen) memcpy(out_buf + hdr, a, alen);
+    if (blen) memcpy(out_buf + hdr + alen, b, blen);
+}
+
+static void out_str(const char *s) { out_set((const uint8_t *)s, strlen(s), NULL, 0, 0); }
+
+// ---- runtime state ----------------------------------------------------------
+static JSRuntime *rt;
+static JSContext *ctx;
+static JSValue quasm_obj;   // globalThis.__quasm, the prelude's entry points
+static JSValue handler;     // the user module's default export
+static JSValue top_promise; // the running invocation
+static int32_t call_kind;
+
+enum { ST_DONE = 0, ST_PENDING = 1, ST_ERROR = 2 };
+
+static int interrupt_handler(JSRuntime *r, void *opaque) {
+    (void)r; (void)opaque;
+    return host_interrupted();
+}
+
+// Serialises the pending exception as the error JSON in OUT.
+static int32_t fail_with_exception(void) {
+    JSValue exc = JS_GetException(ctx);
+    JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "errorInfo");
+    JSValue uncatchable = JS_NewBool(ctx, JS_IsUncatchableError(exc));
+    JSValue args[2] = { exc, uncatchable };
+    JSValue info = JS_Call(ctx, fn, quasm_obj, 2, args);
+    JS_FreeValue(ctx, fn);
+    JS_FreeValue(ctx, exc);
+    size_t len;
+    const char *s = JS_IsException(info) ? NULL : JS_ToCStringLen(ctx, &len, info);
+    if (s) {
+        out_set((const uint8_t *)s, len, NULL, 0, 0);
+        JS_FreeCString(ctx, s);
+    } else {
+        // errorInfo itself failed (e.g. out of memory): fall back to a fixed shape.
+        JSValue e2 = JS_GetException(ctx);
+        JS_FreeValue(ctx, e2);
+        out_str("{\"name\":\"InternalError\",\"message\":\"out of memory\",\"stack\":\"\"}");
+    }
+    JS_FreeValue(ctx, info);
+    return ST_ERROR;
+}
+
+static void run_jobs(void) {
+    JSContext *c;
+    for (;;) {
+        int r = JS_ExecutePendingJob(rt, &c);
+        if (r <= 0) {
+            if (r < 0) {
+                // An exception in a job that nobody awaits; promise jobs carry
+                // their own rejections, so this is a host-level job failure.
+                JSValue e = JS_GetException(c);
+                JS_FreeValue(c, e);
+            }
+            break;
+        }
+    }
+}
+
+// Inspects top_promise after the job queue drained.
+static int32_t settle(void) {
+    run_jobs();
+    JSPromiseStateEnum st = JS_PromiseState(ctx, top_promise);
+    if (st == JS_PROMISE_PENDING) {
+        JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "nextTimer");
+        JSValue t = JS_Call(ctx, fn, quasm_obj, 0, NULL);
+        JS_FreeValue(ctx, fn);
+        double ms = -1;
+        if (!JS_IsException(t)) JS_ToFloat64(ctx, &ms, t);
+        JS_FreeValue(ctx, t);
+        char tmp[64];
+        int n = snprintf(tmp, sizeof tmp, "{\"timer_ms\":%.0f}", ms);
+        out_set((const uint8_t *)tmp, (size_t)n, NULL, 0, 0);
+        return ST_PENDING;
+    }
+    JSValue result = JS_PromiseResult(ctx, top_promise);
+    JS_FreeValue(ctx, top_promise);
+    top_promise = JS_UNDEFINED;
+    if (st == JS_PROMISE_REJECTED) {
+        JS_Throw(ctx, result);
+        return fail_with_exception();
+    }
+    // finish() turns the handler's value into [metaJson, bodyBytes|null].
+    JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "finish");
+    JSValue args[2] = { JS_NewInt32(ctx, call_kind), result };
+    JSValue pair = JS_Call(ctx, fn, quasm_obj, 2, args);
+    JS_FreeValue(ctx, fn);
+    JS_FreeValue(ctx, result);
+    if (JS_IsException(pair)) return fail_with_exception();
+    JSValue meta = JS_GetPropertyUint32(ctx, pair, 0);
+    JSValue body = JS_GetPropertyUint32(ctx, pair, 1);
+    size_t mlen = 0, blen = 0;
+    const char *m = JS_ToCStringLen(ctx, &mlen, meta);
+    uint8_t *b = JS_IsNull(body) ? NULL : JS_GetUint8Array(ctx, &blen, body);
+    if (!m) {
+        JS_FreeValue(ctx, meta); JS_FreeValue(ctx, body); JS_FreeValue(ctx, pair);
+        return fail_with_exception();
+    }
+    out_set((const uint8_t *)m, mlen, b, b ? blen : 0, 1);
+    JS_FreeCString(ctx, m);
+    JS_FreeValue(ctx, meta);
+    JS_FreeValue(ctx, body);
+    JS_FreeValue(ctx, pair);
+    return ST_DONE;
+}
+
+// ---- the native __host object -------------------------------------------
+static uint8_t *bytes_of(JSValueConst v, size_t *len) {
+    *len = 0;
+    if (JS_IsUndefined(v) || JS_IsNull(v)) return NULL;
+    uint8_t *p = JS_GetUint8Array(ctx, len, v);
+    if (p) return p;
+    JS_FreeValue(ctx, JS_GetException(ctx));
+    p = JS_GetArrayBuffer(ctx, len, v);
+    if (p) return p;
+    JS_FreeValue(ctx, JS_GetException(ctx));
+    *len = 0;
+    return NULL;
+}
+
+static JSValue h_log(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    int32_t level = 0;
+    JS_ToInt32(c, &level, argv[0]);
+    size_t len;
+    const char *s = JS_ToCStringLen(c, &len, argv[1]);
+    if (!s) return JS_EXCEPTION;
+    host_log(level, s, (uint32_t)len);
+    JS_FreeCString(c, s);
+    return JS_UNDEFINED;
+}
+
+// __host.call(op, argString, bytes?) -> Uint8Array; throws Error(message).
+// __host.start(op, argString, bytes?) -> op id; throws Error(message).
+static JSValue h_dispatch(JSContext *c, int argc, JSValueConst *argv, int async) {
+    size_t oplen, arglen, blen;
+    const char *op = JS_ToCStringLen(c, &oplen, argv[0]);
+    if (!op) return JS_EXCEPTION;
+    const char *arg = JS_ToCStringLen(c, &arglen, argc > 1 ? argv[1] : JS_UNDEFINED);
+    if (!arg) { JS_FreeCString(c, op); return JS_EXCEPTION; }
+    uint8_t *b = bytes_of(argc > 2 ? argv[2] : JS_UNDEFINED, &blen);
+    int32_t r = async ? host_start(op, oplen, arg, arglen, b, blen)
+                      : host_call(op, oplen, arg, arglen, b, blen);
+    JS_FreeCString(c, op);
+    JS_FreeCString(c, arg);
+    if (async && r > 0) return JS_NewInt32(c, r);
+    int32_t n = r >= 0 ? r : -(r + 1);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) return JS_ThrowOutOfMemory(c);
+    host_take(buf);
+    JSValue v;
+    if (r >= 0) {
+        v = JS_NewUint8ArrayCopy(c, buf, n);
+    } else {
+        JSValue msg = JS_NewStringLen(c, (const char *)buf, n);
+        v = JS_ThrowTypeError(c, "%s", "host");
+        JS_FreeValue(c, v);
+        JSValue err = JS_GetException(c);
+        JS_SetPropertyStr(c, err, "message", msg);
+        free(buf);
+        return JS_Throw(c, err);
+    }
+    free(buf);
+    return v;
+}
+
+static JSValue h_call(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    return h_dispatch(c, argc, argv, 0);
+}
+static JSValue h_start(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    return h_dispatch(c, argc, argv, 1);
+}
+
+// UTF-8 codecs in C: interpreted JS loops would dominate body handling.
+static JSValue h_utf8_encode(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    size_t len;
+    const char *s = JS_ToCStringLen(c, &len, argv[0]);
+    if (!s) return JS_EXCEPTION;
+    JSValue v = JS_NewUint8ArrayCopy(c, (const uint8_t *)s, len);
+    JS_FreeCString(c, s);
+    return v;
+}
+
+// Returns the length of a valid UTF-8 prefix; used for TextDecoder's `fatal`.
+static size_t utf8_valid_prefix(const uint8_t *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint8_t b = p[i];
+        size_t k; uint32_t cp;
+        if (b < 0x80) { i++; continue; }
+        else if ((b & 0xe0) == 0xc0) { k = 1; cp = b & 0x1f; }
+        else if ((b & 0xf0) == 0xe0) { k = 2; cp = b & 0x0f; }
+        else if ((b & 0xf8) == 0xf0) { k = 3; cp = b & 0x07; }
+        else return i;
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (p[i + j] & 0xc0) != 0x80) return i;
+            cp = (cp << 6) | (p[i + j] & 0x3f);
+        }
+        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+        i += k + 1;
+    }
+    return n;
+}
+
+// __host.utf8Decode(bytes, fatal) -> string. Invalid sequences become U+FFFD
+// unless fatal, which throws a TypeError like TextDecoder does.
+static JSValue h_utf8_decode(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    size_t len;
+    uint8_t *p = bytes_of(argv[0], &len);
+    if (!p) return JS_NewStringLen(c, "", 0);
+    int fatal = argc > 1 && JS_ToBool(c, argv[1]);
+    size_t ok = utf8_valid_prefix(p, len);
+    if (ok == len) return JS_NewStringLen(c, (const char *)p, len);
+    if (fatal) return JS_ThrowTypeError(c, "The encoded data was not valid for encoding utf-8");
+    // Rebuild with replacement characters (EF BF BD) for each bad sequence.
+    size_t cap = len * 3 + 1, o = 0, i = 0;
+    uint8_t *dst = malloc(cap);
+    if (!dst) return JS_ThrowOutOfMemory(c);
+    while (i < len) {
+        size_t good = utf8_valid_prefix(p + i, len - i);
+        memcpy(dst + o, p + i, good);
+        o += good; i += good;
+        if (i < len) {
+            dst[o++] = 0xef; dst[o++] = 0xbf; dst[o++] = 0xbd;
+            i++;
+            while (i < len && (p[i] & 0xc0) == 0x80) i++;
+        }
+    }
+    JSValue v = JS_NewStringLen(c, (const char *)dst, o);
+    free(dst);
+    return v;
+}
+
+// __host.random(typedArray): fills it from the host's CSPRNG (WASI random_get).
+static JSValue h_random(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    size_t off, len, bpe;
+    JSValue ab = JS_GetTypedArrayBuffer(c, argv[0], &off, &len, &bpe);
+    if (JS_IsException(ab)) return ab;
+    size_t sz;
+    uint8_t *p = JS_GetArrayBuffer(c, &sz, ab);
+    JS_FreeValue(c, ab);
+    if (!p) return JS_EXCEPTION;
+    for (size_t i = 0; i < len; i += 256) {
+        size_t n = len - i < 256 ? len - i : 256;
+        if (getentropy(p + off + i, n) != 0) return JS_ThrowInternalError(c, "random source failed");
+    }
+    return JS_DupValue(c, argv[0]);
+}
+
+static JSValue h_monotonic(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return JS_NewFloat64(c, (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6);
+}
+
+static const JSCFunctionListEntry host_funcs[] = {
+    JS_CFUNC_DEF("log", 2, h_log),
+    JS_CFUNC_DEF("call", 3, h_call),
+    JS_CFUNC_DEF("start", 3, h_start),
+    JS_CFUNC_DEF("utf8Encode", 1, h_utf8_encode),
+    JS_CFUNC_DEF("utf8Decode", 2, h_utf8_decode),
+    JS_CFUNC_DEF("random", 1, h_random),
+    JS_CFUNC_DEF("monotonic", 0, h_monotonic),
+};
+
+// ---- exports ----------------------------------------------------------------
+extern const char quasm_prelude[];
+extern const uint32_t quasm_prelude_len;
+
+EXPORT("qz_init") int32_t qz_init(uint32_t max_stack) {
+    rt = JS_NewRuntime();
+    if (!rt) { out_str("{\"name\":\"InternalError\",\"message\":\"runtime\"}"); return ST_ERROR; }
+    JS_SetMaxStackSize(rt, max_stack);
+    JS_SetInterruptHandler(rt, interrupt_handler, NULL);
+    ctx = JS_NewContext(rt);
+    if (!ctx) { out_str("{\"name\":\"InternalError\",\"message\":\"context\"}"); return ST_ERROR; }
+    handler = JS_UNDEFINED;
+    top_promise = JS_UNDEFINED;
+    JSValue global = JS_GetGlobalObject(ctx);
+    JSValue host = JS_NewObject(ctx);
+    JS_SetPropertyFunctionList(ctx, host, host_funcs, sizeof host_funcs / sizeof host_funcs[0]);
+    JS_SetPropertyStr(ctx, global, "__host", host);
+    JSValue r = JS_Eval(ctx, quasm_prelude, quasm_prelude_len, "quasm:prelude", JS_EVAL_TYPE_GLOBAL);
+    if (JS_IsException(r)) {
+        JSValue e = JS_GetException(ctx);
+        const char *s = JS_ToCString(ctx, e);
+        JSValue st = JS_GetPropertyStr(ctx, e, "stack");
+        const char *s2 = JS_ToCString(ctx, st);
+        char msg[2048];
+        snprintf(msg, sizeof msg, "{\"name\":\"PreludeError\",\"message\":\"%s %s\"}", s ? s : "?", s2 ? s2 : "");
+        out_str(msg);
+        return ST_ERROR;
+    }
+    JS_FreeValue(ctx, r);
+    quasm_obj = JS_GetPropertyStr(ctx, global, "__quasm");
+    JS_FreeValue(ctx, global);
+    if (!JS_IsObject(quasm_obj)) { out_str("{\"name\":\"PreludeError\",\"message\":\"no __quasm\"}"); return ST_ERROR; }
+    return ST_DONE;
+}
+
+static char *dup_z(const char *p, uint32_t len) {
+    char *s = malloc(len + 1);
+    if (!s) return NULL;
+    memcpy(s, p, len);
+    s[len] = 0;
+    return s;
+}
+
+// Compiles an ES module to bytecode (OUT) or reports the syntax error (OUT).
+EXPORT("qz_compile") int32_t qz_compile(const char *src, uint32_t len, const char *name, uint32_t name_len) {
+    char *fname = dup_z(name, name_len);
+    char *code = dup_z(src, len); // JS_Eval needs a NUL-terminated buffer
+    if (!fname || !code) { free(fname); free(code); out_str("{\"name\":\"InternalError\",\"message\":\"out of memory\"}"); return ST_ERROR; }
+    JSValue fn = JS_Eval(ctx, code, len, fname, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
+    free(fname);
+    free(code);
+    if (JS_IsException(fn)) return fail_with_exception();
+    size_t blen;
+    uint8_t *bc = JS_WriteObject(ctx, &blen, fn, JS_WRITE_OBJ_BYTECODE);
+    JS_FreeValue(ctx, fn);
+    if (!bc) return fail_with_exception();
+    out_set(bc, blen, NULL, 0, 0);
+    js_free(ctx, bc);
+    return ST_DONE;
+}
+
+// Evaluates a compiled module and keeps its default export as the handler.
+EXPORT("qz_load") int32_t qz_load(const uint8_t *bc, uint32_t len) {
+    JSValue obj = JS_ReadObject(ctx, bc, len, JS_READ_OBJ_BYTECODE);
+    if (JS_IsException(obj)) return fail_with_exception();
+    if (JS_ResolveModule(ctx, obj) < 0) { JS_FreeValue(ctx, obj); return fail_with_exception(); }
+    JSModuleDef *m = JS_VALUE_GET_PTR(obj);
+    JSValue ev = JS_EvalFunction(ctx, obj); // consumes obj; returns a promise for modules
+    if (JS_IsException(ev)) return fail_with_exception();
+    run_jobs();
+    if (JS_PromiseState(ctx, ev) == JS_PROMISE_REJECTED) {
+        JSValue e = JS_PromiseResult(ctx, ev);
+        JS_FreeValue(ctx, ev);
+        JS_Throw(ctx, e);
+        return fail_with_exception();
+    }
+    JS_FreeValue(ctx, ev);
+    JSValue ns = JS_GetModuleNamespace(ctx, m);
+    if (JS_IsException(ns)) return fail_with_exception();
+    JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "bind");
+    JSValue h = JS_Call(ctx, fn, quasm_obj, 1, (JSValueConst *)&ns);
+    JS_FreeValue(ctx, fn);
+    JS_FreeValue(ctx, ns);
+    if (JS_IsException(h)) return fail_with_exception();
+    JS_FreeValue(ctx, handler);
+    handler = h;
+    // Drop garbage from loading so the snapshot taken next is small.
+    JS_RunGC(rt);
+    out_str("{}");
+    return ST_DONE;
+}
+
+// Starts a handler. kind: 0 run, 1 fetch, 2 scheduled, 3 event.
+EXPORT("qz_call") int32_t qz_call(int32_t kind, const char *meta, uint32_t meta_len, const uint8_t *body,
+                                  uint32_t body_len, uint64_t seed, uint32_t mem_limit) {
+    qz_reseed_random(ctx, seed);
+    if (mem_limit) JS_SetMemoryLimit(rt, mem_limit);
+    heap_peak = heap_break;
+    call_kind = kind;
+    JSValue args[4];
+    args[0] = JS_NewInt32(ctx, kind);
+    args[1] = JS_NewStringLen(ctx, meta, meta_len);
+    args[2] = body ? JS_NewUint8ArrayCopy(ctx, body, body_len) : JS_NULL;
+    args[3] = JS_DupValue(ctx, handler);
+    JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "dispatch");
+    JSValue p = JS_Call(ctx, fn, quasm_obj, 4, args);
+    JS_FreeValue(ctx, fn);
+    for (int i = 0; i < 4; i++) JS_FreeValue(ctx, args[i]);
+    if (JS_IsException(p)) return fail_with_exception();
+    JS_FreeValue(ctx, top_promise);
+    top_promise = p;
+    return settle();
+}
+
+EXPORT("qz_resume") int32_t qz_resume(int32_t id, int32_t ok, const char *meta, uint32_t meta_len,
+                                      const uint8_t *body, uint32_t body_len) {
+    JSValue args[4];
+    args[0] = JS_NewInt32(ctx, id);
+    args[1] = JS_NewBool(ctx, ok);
+    args[2] = JS_NewStringLen(ctx, meta, meta_len);
+    args[3] = body ? JS_NewUint8ArrayCopy(ctx, body, body_len) : JS_NULL;
+    JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "complete");
+    JSValue r = JS_Call(ctx, fn, quasm_obj, 4, args);
+    JS_FreeValue(ctx, fn);
+    for (int i = 0; i < 4; i++) JS_FreeValue(ctx, args[i]);
+    if (JS_IsException(r)) return fail_with_exception();
+    JS_FreeValue(ctx, r);
+    return settle();
+}
+
+EXPORT("qz_tick") int32_t qz_tick(void) {
+    JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "tick");
+    JSValue r = JS_Call(ctx, fn, quasm_obj, 0, NULL);
+    JS_FreeValue(ctx, fn);
+    if (JS_IsException(r)) return fail_with_exception();
+    JS_FreeValue(ctx, r);
+    return settle();
+}

@@ -1,0 +1,200 @@
+//! The engine: compiles the guest once (cached on disk), keeps the base
+//! snapshot (QuickJS runtime + context + prelude initialised), compiles user
+//! code to bytecode, and builds per-version templates.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use wasmer::sys::{Cranelift, EngineBuilder};
+use wasmer::{ExternType, Module};
+
+use crate::error::{CompileError, RuntimeError};
+use crate::guest_abi::{location_in, GuestStatus};
+use crate::instance::Instance;
+use crate::limits::Limits;
+use crate::snapshot::Snapshot;
+
+/// The guest, built by `runtime/guest/build.sh` and committed.
+pub const GUEST_WASM: &[u8] = include_bytes!("../guest/quasm-guest.wasm");
+/// The wasmer version the compiled-module cache is keyed by.
+pub const WASMER_VERSION: &str = "7.4.2";
+/// Memory used to compile user code (never runs it).
+const COMPILER_MEMORY: u64 = 64 * 1024 * 1024;
+
+/// Hex SHA-256 of the guest.
+pub fn guest_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hex(&Sha256::digest(GUEST_WASM)))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where the compiled guest is cached; `None` compiles at every start.
+    pub cache_dir: Option<PathBuf>,
+    /// QuickJS's JS stack limit; deeper recursion is a RangeError.
+    pub max_stack_bytes: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { cache_dir: default_cache_dir(), max_stack_bytes: 256 * 1024 }
+    }
+}
+
+/// `$QUASM_CACHE_DIR`, else `$XDG_CACHE_HOME/quasm`, else `~/.cache/quasm`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("QUASM_CACHE_DIR") {
+        return Some(d.into());
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("quasm"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("quasm"))
+}
+
+/// What every instance needs: the wasmer engine and the compiled guest.
+pub(crate) struct EngineShared {
+    pub engine: wasmer::Engine,
+    pub module: Module,
+    pub min_pages: u32,
+}
+
+/// A function version ready to run: its post-load snapshot.
+#[derive(Debug)]
+pub struct Template {
+    pub snapshot: Arc<Snapshot>,
+    pub memory_limit_bytes: u64,
+    /// Logs the module's top-level code wrote while loading.
+    pub load_logs: Vec<crate::result::LogEntry>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) shared: Arc<EngineShared>,
+    base: Arc<Snapshot>,
+    config: EngineConfig,
+    /// Whether the compiled guest came from the disk cache.
+    pub module_from_cache: bool,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Result<Self, RuntimeError> {
+        let engine: wasmer::Engine = EngineBuilder::new(Cranelift::default()).engine().into();
+        let (module, module_from_cache) = load_or_compile(&engine, config.cache_dir.as_deref())?;
+        let min_pages = module
+            .imports()
+            .find_map(|i| match i.ty() {
+                ExternType::Memory(m) => Some(m.minimum.0),
+                _ => None,
+            })
+            .ok_or_else(|| RuntimeError::GuestCompile("guest imports no memory".into()))?;
+        let shared = Arc::new(EngineShared { engine, module, min_pages });
+        let mut inst = Instance::new(&shared, COMPILER_MEMORY)?;
+        match inst.init(config.max_stack_bytes)? {
+            GuestStatus::Done(_) => {}
+            GuestStatus::Error(e) => {
+                return Err(RuntimeError::Internal(format!("guest init failed: {}: {}", e.info.name, e.info.message)))
+            }
+            GuestStatus::Pending { .. } => return Err(RuntimeError::Internal("guest init pending".into())),
+        }
+        let base = Arc::new(capture(&inst)?);
+        Ok(Self { shared, base, config, module_from_cache })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// A blank sandbox in the base state (prelude loaded, no user code).
+    fn base_instance(&self, memory_limit_bytes: u64) -> Result<Instance, RuntimeError> {
+        let mut inst = Instance::new(&self.shared, memory_limit_bytes)?;
+        inst.map_snapshot(self.base.clone())?;
+        Ok(inst)
+    }
+
+    /// Compiles an ES module to QuickJS bytecode, or reports its syntax error
+    /// with line and column. `file_name` appears in stack traces.
+    pub fn compile(&self, source: &str, file_name: &str) -> Result<Vec<u8>, RuntimeError> {
+        let mut inst = self.base_instance(COMPILER_MEMORY)?;
+        match inst.compile(source, file_name)? {
+            GuestStatus::Done(bytecode) => Ok(bytecode),
+            GuestStatus::Error(e) => {
+                let (line, column) = location_in(&e.info.stack, file_name).unwrap_or((0, 0));
+                Err(CompileError { message: format!("{}: {}", e.info.name, e.info.message), line, column }.into())
+            }
+            GuestStatus::Pending { .. } => Err(RuntimeError::Internal("compile pending".into())),
+        }
+    }
+
+    /// Loads bytecode into a fresh sandbox, runs the module's top level, and
+    /// snapshots the result. Returns the template and the sandbox, which is
+    /// already a valid instance of it.
+    pub fn prepare(&self, bytecode: &[u8], limits: &Limits) -> Result<(Arc<Template>, Instance), RuntimeError> {
+        let memory_limit_bytes = limits.memory_bytes();
+        let mut inst = self.base_instance(memory_limit_bytes)?;
+        match inst.load(bytecode)? {
+            GuestStatus::Done(_) => {}
+            GuestStatus::Error(e) => {
+                return Err(RuntimeError::Load { name: e.info.name, message: e.info.message, stack: e.info.stack })
+            }
+            GuestStatus::Pending { .. } => return Err(RuntimeError::Internal("load pending".into())),
+        }
+        let load_logs = std::mem::take(&mut inst.host().load_logs);
+        let snapshot = Arc::new(capture(&inst)?);
+        // Re-map this sandbox onto its own snapshot so it shares pages with
+        // every later instance of the version and can be reset cheaply.
+        inst.map_snapshot(snapshot.clone())?;
+        Ok((Arc::new(Template { snapshot, memory_limit_bytes, load_logs }), inst))
+    }
+
+    /// A new sandbox of a prepared version.
+    pub fn instantiate(&self, template: &Template) -> Result<Instance, RuntimeError> {
+        let mut inst = Instance::new(&self.shared, template.memory_limit_bytes)?;
+        inst.map_snapshot(template.snapshot.clone())?;
+        Ok(inst)
+    }
+
+    pub fn base_snapshot_bytes(&self) -> usize {
+        self.base.len()
+    }
+}
+
+fn capture(inst: &Instance) -> Result<Snapshot, RuntimeError> {
+    Snapshot::capture(&inst.memory_image()).map_err(|e| RuntimeError::Internal(e.to_string()))
+}
+
+/// Loads the compiled guest from the cache keyed by guest hash + wasmer
+/// version, or compiles it and writes the cache atomically.
+fn load_or_compile(engine: &wasmer::Engine, dir: Option<&Path>) -> Result<(Module, bool), RuntimeError> {
+    let path = dir.map(|d| d.join(format!("guest-{}-wasmer-{WASMER_VERSION}.bin", &guest_hash()[..16])));
+    if let Some(p) = &path {
+        if p.exists() {
+            // SAFETY: the artifact was written by this same code for this exact
+            // guest and wasmer version; the cache lives in the operator's own
+            // directory. A corrupt file fails to deserialize and is rebuilt.
+            match unsafe { Module::deserialize_from_file(engine, p) } {
+                Ok(m) => return Ok((m, true)),
+                Err(e) => tracing::warn!("ignoring unreadable guest cache {}: {e}", p.display()),
+            }
+        }
+    }
+    let module = Module::new(engine, GUEST_WASM).map_err(|e| RuntimeError::GuestCompile(e.to_string()))?;
+    if let Some(p) = &path {
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(p.parent().expect("cache path has a parent"))?;
+            let tmp = p.with_extension(format!("tmp{}", std::process::id()));
+            let bytes = module.serialize().map_err(std::io::Error::other)?;
+            std::fs::write(&tmp, &bytes)?;
+            std::fs::rename(&tmp, p)
+        };
+        if let Err(e) = write() {
+            tracing::warn!("could not write guest cache {}: {e}", p.display());
+        }
+    }
+    Ok((module, false))
+}

@@ -1,0 +1,277 @@
+//! One sandbox: a wasmer store holding one guest instance, its own linear
+//! memory (capped), and the snapshot it resets to.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmer::{FunctionEnv, Memory, MemoryType, Pages, Store, TypedFunction};
+
+use crate::engine::EngineShared;
+use crate::error::RuntimeError;
+use crate::guest_abi::{GuestStatus, HandlerKind};
+use crate::host::{self, HostState};
+use crate::snapshot::Snapshot;
+
+const WASM_PAGE: u64 = 65536;
+
+struct Exports {
+    alloc: TypedFunction<u32, u32>,
+    free: TypedFunction<u32, ()>,
+    init: TypedFunction<u32, i32>,
+    compile: TypedFunction<(u32, u32, u32, u32), i32>,
+    load: TypedFunction<(u32, u32), i32>,
+    call: TypedFunction<(i32, u32, u32, u32, u32, u64, u32), i32>,
+    resume: TypedFunction<(i32, i32, u32, u32, u32, u32), i32>,
+    tick: TypedFunction<(), i32>,
+    out_ptr: TypedFunction<(), u32>,
+    out_len: TypedFunction<(), u32>,
+    heap_peak: TypedFunction<(), u32>,
+}
+
+pub struct Instance {
+    pub(crate) store: Store,
+    pub(crate) env: FunctionEnv<HostState>,
+    memory: Memory,
+    exports: Exports,
+    /// The image this instance was started from and resets to.
+    snapshot: Option<Arc<Snapshot>>,
+    /// Set after a trap: the guest's state (stack pointer, heap) is unknown.
+    pub(crate) poisoned: bool,
+    /// Time spent executing inside the guest since the last reset of the counter.
+    pub(crate) guest_time: Duration,
+    pub(crate) memory_limit_bytes: u64,
+}
+
+impl Instance {
+    /// Instantiates the guest with a memory capped at `memory_limit_bytes`.
+    /// The instance is blank: call [`Instance::init`] or
+    /// [`Instance::map_snapshot`] next.
+    pub(crate) fn new(shared: &EngineShared, memory_limit_bytes: u64) -> Result<Self, RuntimeError> {
+        let mut store = Store::new(shared.engine.clone());
+        let min_pages = shared.min_pages;
+        let max_pages = (memory_limit_bytes / WASM_PAGE).max(u64::from(min_pages) + 16).min(65536) as u32;
+        let memory = Memory::new(&mut store, MemoryType::new(Pages(min_pages), Some(Pages(max_pages)), false))
+            .map_err(|e| RuntimeError::Instantiate(e.to_string()))?;
+        let env = FunctionEnv::new(&mut store, HostState::default());
+        let imports = host::imports(&mut store, &env, &memory);
+        let instance = wasmer::Instance::new(&mut store, &shared.module, &imports)
+            .map_err(|e| RuntimeError::Instantiate(e.to_string()))?;
+        env.as_mut(&mut store).memory = Some(memory.clone());
+        let e = &instance.exports;
+        let get = |name: &str| RuntimeError::Instantiate(format!("guest export {name} missing"));
+        macro_rules! typed {
+            ($name:literal) => {
+                e.get_typed_function(&store, $name).map_err(|_| get($name))?
+            };
+        }
+        let exports = Exports {
+            alloc: typed!("qz_alloc"),
+            free: typed!("qz_free"),
+            init: typed!("qz_init"),
+            compile: typed!("qz_compile"),
+            load: typed!("qz_load"),
+            call: typed!("qz_call"),
+            resume: typed!("qz_resume"),
+            tick: typed!("qz_tick"),
+            out_ptr: typed!("qz_out_ptr"),
+            out_len: typed!("qz_out_len"),
+            heap_peak: typed!("qz_heap_peak"),
+        };
+        // wasi-libc's reactor constructors (stdio buffers etc.).
+        if let Ok(f) = e.get_typed_function::<(), ()>(&store, "_initialize") {
+            f.call(&mut store).map_err(|t| RuntimeError::Instantiate(format!("guest _initialize trapped: {t}")))?;
+        }
+        Ok(Self {
+            store,
+            env,
+            memory,
+            exports,
+            snapshot: None,
+            poisoned: false,
+            guest_time: Duration::ZERO,
+            memory_limit_bytes,
+        })
+    }
+
+    fn base(&self) -> *mut u8 {
+        self.memory.view(&self.store).data_ptr()
+    }
+
+    fn mem_len(&self) -> usize {
+        self.memory.view(&self.store).data_size() as usize
+    }
+
+    /// Copies the whole linear memory (used to build snapshots).
+    pub(crate) fn memory_image(&self) -> Vec<u8> {
+        // SAFETY: no guest code runs while we hold the store.
+        unsafe { self.memory.view(&self.store).data_unchecked().to_vec() }
+    }
+
+    /// Replaces this (blank) instance's memory contents with `snap`.
+    pub(crate) fn map_snapshot(&mut self, snap: Arc<Snapshot>) -> Result<(), RuntimeError> {
+        let want_pages = (snap.len() as u64 / WASM_PAGE) as u32;
+        let have = self.memory.view(&self.store).size().0;
+        if want_pages > have {
+            self.memory
+                .grow(&mut self.store, Pages(want_pages - have))
+                .map_err(|e| RuntimeError::Instantiate(format!("growing memory to the snapshot: {e}")))?;
+        }
+        // SAFETY: the memory is at least snap.len() long, wasmer's static
+        // memory style never moves it, and no guest code is running.
+        unsafe { snap.map_over(self.base()) }.map_err(|e| RuntimeError::Instantiate(e.to_string()))?;
+        self.snapshot = Some(snap);
+        Ok(())
+    }
+
+    /// Returns the instance to its snapshot; only dirtied pages cost anything.
+    pub(crate) fn reset(&mut self) -> Result<(), RuntimeError> {
+        let snap = self.snapshot.clone().ok_or_else(|| RuntimeError::Internal("reset without a snapshot".into()))?;
+        // SAFETY: mapped by map_snapshot; no guest code is running.
+        unsafe { snap.reset(self.base(), self.mem_len()) }.map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        let st = self.env.as_mut(&mut self.store);
+        st.invocation = None;
+        st.load_logs.clear();
+        self.poisoned = false;
+        Ok(())
+    }
+
+    pub fn snapshot(&self) -> Option<&Arc<Snapshot>> {
+        self.snapshot.as_ref()
+    }
+
+    /// Runs one guest entry point, measuring guest time.
+    fn enter<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T, wasmer::RuntimeError>,
+    ) -> Result<T, RuntimeError> {
+        if self.poisoned {
+            return Err(RuntimeError::Internal("instance is poisoned".into()));
+        }
+        let t0 = Instant::now();
+        let r = f(&mut self.store);
+        self.guest_time += t0.elapsed();
+        r.map_err(|trap| {
+            self.poisoned = true;
+            RuntimeError::Trap(trap.message())
+        })
+    }
+
+    /// Copies `data` into a fresh guest allocation.
+    fn put(&mut self, data: &[u8]) -> Result<u32, RuntimeError> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let alloc = self.exports.alloc.clone();
+        let ptr = self.enter(|s| alloc.call(s, data.len() as u32))?;
+        if ptr == 0 {
+            return Err(RuntimeError::OutOfMemory);
+        }
+        self.memory
+            .view(&self.store)
+            .write(u64::from(ptr), data)
+            .map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        Ok(ptr)
+    }
+
+    fn release(&mut self, ptr: u32) -> Result<(), RuntimeError> {
+        if ptr != 0 {
+            let free = self.exports.free.clone();
+            self.enter(|s| free.call(s, ptr))?;
+        }
+        Ok(())
+    }
+
+    /// Reads the guest's OUT buffer.
+    fn out(&mut self) -> Result<Vec<u8>, RuntimeError> {
+        let (p, l) = (self.exports.out_ptr.clone(), self.exports.out_len.clone());
+        let ptr = self.enter(|s| p.call(s))?;
+        let len = self.enter(|s| l.call(s))?;
+        let mut buf = vec![0u8; len as usize];
+        self.memory
+            .view(&self.store)
+            .read(u64::from(ptr), &mut buf)
+            .map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        Ok(buf)
+    }
+
+    fn status(&mut self, code: i32) -> Result<GuestStatus, RuntimeError> {
+        let out = self.out()?;
+        GuestStatus::decode(code, out)
+    }
+
+    pub(crate) fn init(&mut self, max_stack: u32) -> Result<GuestStatus, RuntimeError> {
+        let init = self.exports.init.clone();
+        let code = self.enter(|s| init.call(s, max_stack))?;
+        self.status(code)
+    }
+
+    pub(crate) fn compile(&mut self, source: &str, name: &str) -> Result<GuestStatus, RuntimeError> {
+        let src = self.put(source.as_bytes())?;
+        let nm = self.put(name.as_bytes())?;
+        let compile = self.exports.compile.clone();
+        let (sl, nl) = (source.len() as u32, name.len() as u32);
+        let code = self.enter(|s| compile.call(s, src, sl, nm, nl))?;
+        self.release(src)?;
+        self.release(nm)?;
+        self.status(code)
+    }
+
+    pub(crate) fn load(&mut self, bytecode: &[u8]) -> Result<GuestStatus, RuntimeError> {
+        let bc = self.put(bytecode)?;
+        let load = self.exports.load.clone();
+        let len = bytecode.len() as u32;
+        let code = self.enter(|s| load.call(s, bc, len))?;
+        self.release(bc)?;
+        self.status(code)
+    }
+
+    pub(crate) fn call(
+        &mut self,
+        kind: HandlerKind,
+        meta: &[u8],
+        body: Option<&[u8]>,
+        seed: u64,
+        js_memory_limit: u32,
+    ) -> Result<GuestStatus, RuntimeError> {
+        let m = self.put(meta)?;
+        let b = match body {
+            Some(b) if !b.is_empty() => self.put(b)?,
+            _ => 0,
+        };
+        let (ml, bl) = (meta.len() as u32, body.map_or(0, |b| b.len() as u32));
+        let call = self.exports.call.clone();
+        let code = self.enter(|s| call.call(s, kind as i32, m, ml, b, bl, seed, js_memory_limit))?;
+        self.release(m)?;
+        self.release(b)?;
+        self.status(code)
+    }
+
+    pub(crate) fn resume(&mut self, id: i32, ok: bool, meta: &[u8], body: Option<&[u8]>) -> Result<GuestStatus, RuntimeError> {
+        let m = self.put(meta)?;
+        let b = match body {
+            Some(b) if !b.is_empty() => self.put(b)?,
+            _ => 0,
+        };
+        let (ml, bl) = (meta.len() as u32, body.map_or(0, |b| b.len() as u32));
+        let resume = self.exports.resume.clone();
+        let code = self.enter(|s| resume.call(s, id, i32::from(ok), m, ml, b, bl))?;
+        self.release(m)?;
+        self.release(b)?;
+        self.status(code)
+    }
+
+    pub(crate) fn tick(&mut self) -> Result<GuestStatus, RuntimeError> {
+        let tick = self.exports.tick.clone();
+        let code = self.enter(|s| tick.call(s))?;
+        self.status(code)
+    }
+
+    pub(crate) fn heap_peak(&mut self) -> u64 {
+        let f = self.exports.heap_peak.clone();
+        self.enter(|s| f.call(s)).map(u64::from).unwrap_or(0)
+    }
+
+    pub(crate) fn host(&mut self) -> &mut HostState {
+        self.env.as_mut(&mut self.store)
+    }
+}

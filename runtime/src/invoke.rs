@@ -1,0 +1,354 @@
+//! Drives one invocation inside one sandbox: starts the handler, runs the
+//! host side of its event loop (fetch, KV, events, timers) until the
+//! handler's promise settles, enforces the deadline, and builds the result.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde::Serialize;
+
+use crate::error::RuntimeError;
+use crate::guest_abi::{split_framed, GuestError, GuestStatus, HandlerKind};
+use crate::host::fetch::{FetchLimits, Fetcher};
+use crate::host::net_policy::HostRules;
+use crate::host::services::Services;
+use crate::host::{AsyncOp, Invocation, InvocationContext, InvocationObserver};
+use crate::instance::Instance;
+use crate::limits::Limits;
+use crate::result::{ErrorInfo, HttpResponse, InvocationResult, Status};
+use crate::watchdog;
+
+/// An HTTP request for a `fetch` handler.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+}
+
+/// Everything one invocation needs besides the function itself.
+#[derive(Clone, Default)]
+pub struct InvokeRequest {
+    pub kind: Option<HandlerKind>,
+    /// Input of `run`; the event object of `scheduled` and `event`.
+    pub input: serde_json::Value,
+    /// The request of a `fetch` handler.
+    pub request: Option<HttpRequest>,
+    pub env: BTreeMap<String, String>,
+    pub ctx: InvocationContext,
+    pub services: Services,
+    pub observer: Option<Arc<dyn InvocationObserver>>,
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl InvokeRequest {
+    pub fn kind(&self) -> HandlerKind {
+        self.kind.unwrap_or(if self.request.is_some() { HandlerKind::Fetch } else { HandlerKind::Run })
+    }
+}
+
+#[derive(Serialize)]
+struct Meta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<&'a HttpRequest>,
+    env: &'a BTreeMap<String, String>,
+    ctx: &'a InvocationContext,
+}
+
+type OpOutcome = (i32, Result<(Vec<u8>, Option<Vec<u8>>), String>);
+
+/// Turns a started async op into a future that owns what it needs.
+fn run_op(
+    id: i32,
+    op: AsyncOp,
+    tenant: &str,
+    services: &Services,
+    fetcher: &Arc<Fetcher>,
+    rules: &Arc<HostRules>,
+    limits: FetchLimits,
+) -> BoxFuture<'static, OpOutcome> {
+    let json = |v: serde_json::Value| serde_json::to_vec(&v).expect("serialisable");
+    match op {
+        AsyncOp::Fetch(req) => {
+            let (fetcher, rules) = (fetcher.clone(), rules.clone());
+            Box::pin(async move {
+                let r = fetcher.fetch(req, &rules, &limits).await;
+                (id, r.map(|resp| {
+                    let meta = json(serde_json::json!({
+                        "status": resp.status, "statusText": resp.status_text, "headers": resp.headers,
+                        "url": resp.url, "redirected": resp.redirected,
+                    }));
+                    (meta, Some(resp.body))
+                }).map_err(|e| e.to_string()))
+            })
+        }
+        AsyncOp::KvGet { key } => {
+            let f = services.kv.get(tenant, &key);
+            Box::pin(async move {
+                (id, f.await.map(|v| match v {
+                    Some(v) => (json(serde_json::json!({"found": true})), Some(v)),
+                    None => (json(serde_json::json!({"found": false})), None),
+                }))
+            })
+        }
+        AsyncOp::KvPut { key, value, ttl } => {
+            let f = services.kv.put(tenant, &key, value, ttl);
+            Box::pin(async move { (id, f.await.map(|()| (b"{}".to_vec(), None))) })
+        }
+        AsyncOp::KvDelete { key } => {
+            let f = services.kv.delete(tenant, &key);
+            Box::pin(async move { (id, f.await.map(|()| (b"{}".to_vec(), None))) })
+        }
+        AsyncOp::KvList { prefix, limit, cursor } => {
+            let f = services.kv.list(tenant, &prefix, limit, cursor);
+            Box::pin(async move {
+                (id, f.await.map(|page| {
+                    let keys: Vec<_> = page.keys.iter().map(|k| serde_json::json!({"name": k})).collect();
+                    let meta = json(serde_json::json!({
+                        "keys": keys, "list_complete": page.cursor.is_none(), "cursor": page.cursor,
+                    }));
+                    (meta, None)
+                }))
+            })
+        }
+        AsyncOp::Publish { event_type, payload } => {
+            let f = services.events.publish(tenant, &event_type, payload);
+            Box::pin(async move { (id, f.await.map(|eid| (json(serde_json::json!({"id": eid})), None))) })
+        }
+    }
+}
+
+/// How an invocation ended before the result is assembled.
+enum End {
+    Done(Vec<u8>),
+    Failed(Status, ErrorInfo),
+}
+
+fn failed(status: Status, name: &str, message: impl Into<String>) -> End {
+    End::Failed(status, ErrorInfo::new(name, message))
+}
+
+/// Runs `req` to completion in `inst`. The caller decides what happens to
+/// the sandbox afterwards (reset, keep, or drop when poisoned).
+pub(crate) async fn drive(
+    inst: &mut Instance,
+    fetcher: &Arc<Fetcher>,
+    rules: &Arc<HostRules>,
+    limits: &Limits,
+    req: InvokeRequest,
+) -> InvocationResult {
+    let started = Instant::now();
+    let deadline = started + limits.timeout();
+    let kind = req.kind();
+    let tenant = req.ctx.tenant.clone();
+    let cancel = req.cancel.clone();
+    let meta = Meta {
+        input: (kind == HandlerKind::Run).then_some(&req.input),
+        event: matches!(kind, HandlerKind::Scheduled | HandlerKind::Event).then_some(&req.input),
+        request: req.request.as_ref(),
+        env: &req.env,
+        ctx: &req.ctx,
+    };
+    let meta = serde_json::to_vec(&meta).expect("serialisable");
+    let body = req.request.as_ref().map(|r| r.body.as_slice());
+
+    inst.guest_time = Duration::ZERO;
+    {
+        let host = inst.host();
+        let mut inv = Invocation::new(Arc::new(req.ctx.clone()), limits.clone(), req.services.clone());
+        inv.host_rules = rules.clone();
+        inv.observer = req.observer.clone();
+        host.invocation = Some(inv);
+        host.deadline = Some(deadline);
+        host.cancel = cancel.clone();
+    }
+    let _armed = watchdog::arm(inst.store.id(), deadline);
+    let fetch_limits = FetchLimits {
+        max_response_bytes: limits.max_fetch_response_bytes,
+        timeout: limits.timeout(),
+        max_redirects: 20,
+    };
+    // Leave headroom under the sandbox's linear-memory cap for the guest's
+    // stack, data and allocator metadata, so QuickJS fails cleanly first.
+    let js_limit = limits.memory_bytes().saturating_sub(4 * 1024 * 1024).clamp(1 << 20, u64::from(u32::MAX)) as u32;
+    let is_cancelled = || cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
+
+    let mut pending: FuturesUnordered<BoxFuture<'static, OpOutcome>> = FuturesUnordered::new();
+    let mut status = inst.call(kind, &meta, body, rand_seed(), js_limit);
+    let end = loop {
+        let st = match status {
+            Err(e) => break trap_end(e, deadline, is_cancelled()),
+            Ok(st) => st,
+        };
+        match st {
+            GuestStatus::Done(out) => break End::Done(out),
+            GuestStatus::Error(e) => break error_end(e, deadline, is_cancelled(), limits),
+            GuestStatus::Pending { timer_ms } => {
+                let started_ops = inst.host().invocation.as_mut().map(|i| std::mem::take(&mut i.started));
+                for (id, op) in started_ops.into_iter().flatten() {
+                    pending.push(run_op(id, op, &tenant, &req.services, fetcher, rules, fetch_limits.clone()));
+                }
+                if pending.is_empty() && timer_ms < 0.0 {
+                    break failed(
+                        Status::Error,
+                        "Error",
+                        "the handler's promise never settled: nothing is pending (no timers, no I/O)",
+                    );
+                }
+                let timer = (timer_ms >= 0.0).then(|| Duration::from_secs_f64(timer_ms / 1000.0));
+                tokio::select! {
+                    Some((id, r)) = pending.next(), if !pending.is_empty() => {
+                        status = match r {
+                            Ok((meta, body)) => inst.resume(id, true, &meta, body.as_deref()),
+                            Err(msg) => inst.resume(id, false, msg.as_bytes(), None),
+                        };
+                    }
+                    _ = tokio::time::sleep(timer.unwrap_or(Duration::MAX)), if timer.is_some() => {
+                        status = inst.tick();
+                    }
+                    _ = tokio::time::sleep_until(deadline.into()) => {
+                        break timeout_end(limits);
+                    }
+                    _ = wait_cancel(cancel.clone()) => {
+                        break failed(Status::Cancelled, "Cancelled", "the invocation was cancelled");
+                    }
+                }
+            }
+        }
+    };
+    drop(_armed);
+
+    let host = inst.host();
+    host.deadline = None;
+    host.cancel = None;
+    let inv = host.invocation.take();
+    let peak = if inst.poisoned { 0 } else { inst.heap_peak() };
+    let mut result = InvocationResult {
+        status: Status::Ok,
+        output: None,
+        response: None,
+        logs: Vec::new(),
+        logs_truncated: false,
+        error: None,
+        duration_us: 0,
+        cpu_time_us: inst.guest_time.as_micros() as u64,
+        peak_memory_bytes: peak,
+        subrequests: 0,
+    };
+    if let Some(inv) = inv {
+        result.logs = inv.logs;
+        result.logs_truncated = inv.logs_truncated;
+        result.subrequests = inv.subrequests;
+    }
+    match end {
+        End::Done(out) => match finish(kind, &out, limits) {
+            Ok((output, response)) => {
+                result.output = output;
+                result.response = response;
+            }
+            Err((status, err)) => {
+                result.status = status;
+                result.error = Some(err);
+            }
+        },
+        End::Failed(status, err) => {
+            result.status = status;
+            result.error = Some(err);
+        }
+    }
+    result.duration_us = started.elapsed().as_micros() as u64;
+    result
+}
+
+async fn wait_cancel(cancel: Option<Arc<AtomicBool>>) {
+    let Some(c) = cancel else { return futures::future::pending().await };
+    while !c.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn rand_seed() -> u64 {
+    let mut b = [0u8; 8];
+    let _ = getrandom::fill(&mut b);
+    u64::from_le_bytes(b)
+}
+
+fn timeout_end(limits: &Limits) -> End {
+    failed(Status::Timeout, "TimeoutError", format!("execution exceeded the {} ms time limit", limits.timeout_ms))
+}
+
+fn error_end(e: GuestError, deadline: Instant, cancelled: bool, limits: &Limits) -> End {
+    if e.uncatchable && cancelled {
+        return failed(Status::Cancelled, "Cancelled", "the invocation was cancelled");
+    }
+    if e.uncatchable && Instant::now() >= deadline {
+        return timeout_end(limits);
+    }
+    let info = e.info;
+    if info.name == "InternalError" && info.message.contains("out of memory") {
+        let msg = format!("out of memory: the function exceeded its {} MiB memory limit", limits.memory_mb);
+        return End::Failed(Status::OutOfMemory, ErrorInfo { name: "OutOfMemoryError".into(), message: msg, stack: info.stack });
+    }
+    if info.message.starts_with("subrequest limit exceeded") {
+        return End::Failed(Status::LimitExceeded, info);
+    }
+    End::Failed(Status::Error, info)
+}
+
+fn trap_end(e: RuntimeError, deadline: Instant, cancelled: bool) -> End {
+    if cancelled {
+        return failed(Status::Cancelled, "Cancelled", "the invocation was cancelled");
+    }
+    if Instant::now() >= deadline {
+        return failed(Status::Timeout, "TimeoutError", "execution exceeded its time limit and was stopped");
+    }
+    match e {
+        RuntimeError::OutOfMemory => failed(Status::OutOfMemory, "OutOfMemoryError", "the sandbox ran out of memory"),
+        other => failed(Status::Error, "InternalError", other.to_string()),
+    }
+}
+
+type Finished = (Option<serde_json::Value>, Option<HttpResponse>);
+
+fn finish(kind: HandlerKind, out: &[u8], limits: &Limits) -> Result<Finished, (Status, ErrorInfo)> {
+    let internal = |m: String| (Status::Error, ErrorInfo::new("InternalError", m));
+    let (meta, body) = split_framed(out).map_err(|e| internal(e.to_string()))?;
+    let size = meta.len() + body.len();
+    if size > limits.max_output_bytes {
+        return Err((
+            Status::LimitExceeded,
+            ErrorInfo::new(
+                "LimitExceededError",
+                format!("the result is {size} bytes, above the {} byte output limit", limits.max_output_bytes),
+            ),
+        ));
+    }
+    if kind == HandlerKind::Fetch {
+        #[derive(serde::Deserialize)]
+        struct Resp {
+            status: u16,
+            #[serde(rename = "statusText", default)]
+            status_text: String,
+            headers: Vec<(String, String)>,
+        }
+        let r: Resp = serde_json::from_slice(meta).map_err(|e| internal(format!("bad response meta: {e}")))?;
+        Ok((None, Some(HttpResponse { status: r.status, status_text: r.status_text, headers: r.headers, body: body.to_vec() })))
+    } else {
+        #[derive(serde::Deserialize)]
+        struct Out {
+            output: serde_json::Value,
+        }
+        let o: Out = serde_json::from_slice(meta).map_err(|e| internal(format!("bad output: {e}")))?;
+        Ok((Some(o.output), None))
+    }
+}

@@ -1,0 +1,182 @@
+//! The warm pool: per function version, a template (post-load snapshot) and
+//! idle sandboxes ready to run. Sandboxes are keyed by version (which names
+//! its tenant), so they are never shared across versions or tenants.
+//! Bounded per version and overall; the least recently used go first.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::engine::{Engine, Template};
+use crate::error::RuntimeError;
+use crate::instance::Instance;
+
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Idle sandboxes kept per version.
+    pub max_idle_per_version: usize,
+    /// Idle sandboxes kept overall.
+    pub max_idle_total: usize,
+    /// Idle sandboxes (and templates) unused this long are dropped.
+    pub idle_ttl: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self { max_idle_per_version: 16, max_idle_total: 2000, idle_ttl: Duration::from_secs(300) }
+    }
+}
+
+struct Slot {
+    template: Arc<Template>,
+    idle: Vec<Instance>,
+    last_used: Instant,
+}
+
+#[derive(Default)]
+struct Inner {
+    slots: HashMap<Arc<str>, Slot>,
+    idle_total: usize,
+}
+
+/// Pool statistics for metrics.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct PoolStats {
+    pub versions: usize,
+    pub idle_instances: usize,
+}
+
+pub struct Pool {
+    inner: Mutex<Inner>,
+    config: PoolConfig,
+}
+
+/// A sandbox checked out of the pool.
+pub struct Lease {
+    pub key: Arc<str>,
+    pub instance: Instance,
+    /// True when this checkout had to load the version (a cold start).
+    pub cold: bool,
+}
+
+impl Pool {
+    pub fn new(config: PoolConfig) -> Self {
+        Self { inner: Mutex::new(Inner::default()), config }
+    }
+
+    /// Takes an idle sandbox of `key`, or creates one (loading the version
+    /// from `bytecode` if it has no template yet).
+    pub fn checkout(
+        &self,
+        engine: &Engine,
+        key: &Arc<str>,
+        bytecode: &[u8],
+        memory_limit_bytes: u64,
+    ) -> Result<Lease, RuntimeError> {
+        let template = {
+            let mut inner = self.inner.lock();
+            let mut hit = None;
+            let mut template = None;
+            if let Some(slot) = inner.slots.get_mut(key) {
+                if slot.template.memory_limit_bytes == memory_limit_bytes {
+                    slot.last_used = Instant::now();
+                    hit = slot.idle.pop();
+                    template = Some(slot.template.clone());
+                }
+            }
+            if let Some(instance) = hit {
+                inner.idle_total -= 1;
+                return Ok(Lease { key: key.clone(), instance, cold: false });
+            }
+            template
+        };
+        // Slow paths run outside the lock.
+        if let Some(t) = template {
+            let instance = engine.instantiate(&t)?;
+            return Ok(Lease { key: key.clone(), instance, cold: false });
+        }
+        let limits = crate::limits::Limits { memory_mb: (memory_limit_bytes >> 20) as u32, ..Default::default() };
+        let (template, instance) = engine.prepare(bytecode, &limits)?;
+        let mut inner = self.inner.lock();
+        let old = inner.slots.insert(key.clone(), Slot { template, idle: Vec::new(), last_used: Instant::now() });
+        if let Some(old) = old {
+            inner.idle_total -= old.idle.len();
+        }
+        Ok(Lease { key: key.clone(), instance, cold: true })
+    }
+
+    /// Returns a sandbox. `fresh` resets it to the version's snapshot (the
+    /// default isolation); poisoned sandboxes are dropped.
+    pub fn checkin(&self, lease: Lease, fresh: bool) {
+        let Lease { key, mut instance, .. } = lease;
+        if instance.poisoned {
+            return;
+        }
+        if fresh && instance.reset().is_err() {
+            return;
+        }
+        let mut inner = self.inner.lock();
+        let total = inner.idle_total;
+        let Some(slot) = inner.slots.get_mut(&key) else { return };
+        // A sandbox of a replaced template (limits changed) is not reused.
+        let same = instance.snapshot().is_some_and(|s| Arc::ptr_eq(s, &slot.template.snapshot));
+        if !same || slot.idle.len() >= self.config.max_idle_per_version {
+            return;
+        }
+        slot.idle.push(instance);
+        slot.last_used = Instant::now();
+        inner.idle_total += 1;
+        if total + 1 > self.config.max_idle_total {
+            Self::evict_lru(&mut inner);
+        }
+    }
+
+    fn evict_lru(inner: &mut Inner) {
+        let victim = inner
+            .slots
+            .iter()
+            .filter(|(_, s)| !s.idle.is_empty())
+            .min_by_key(|(_, s)| s.last_used)
+            .map(|(k, _)| k.clone());
+        if let Some(k) = victim {
+            if let Some(slot) = inner.slots.get_mut(&k) {
+                slot.idle.pop();
+                inner.idle_total -= 1;
+            }
+        }
+    }
+
+    /// Drops sandboxes and templates idle for longer than the TTL. Returns
+    /// how many sandboxes were dropped.
+    pub fn evict_idle(&self) -> usize {
+        let now = Instant::now();
+        let ttl = self.config.idle_ttl;
+        let mut inner = self.inner.lock();
+        let mut dropped = 0;
+        inner.slots.retain(|_, s| {
+            if now.duration_since(s.last_used) >= ttl {
+                dropped += s.idle.len();
+                false
+            } else {
+                true
+            }
+        });
+        inner.idle_total -= dropped;
+        dropped
+    }
+
+    /// Forgets a version (e.g. after its function was deleted).
+    pub fn remove(&self, key: &str) {
+        let mut inner = self.inner.lock();
+        if let Some(s) = inner.slots.remove(key) {
+            inner.idle_total -= s.idle.len();
+        }
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        let inner = self.inner.lock();
+        PoolStats { versions: inner.slots.len(), idle_instances: inner.idle_total }
+    }
+}
