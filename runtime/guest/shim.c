@@ -71,6 +71,55 @@ void *sbrk(intptr_t increment) {
     return (void *)old;
 }
 
+// ---- the JS heap allocator ------------------------------------------------
+// QuickJS's own limit check refuses allocations before its hooks run, so a
+// refusal would be invisible here; we account and limit ourselves instead and
+// remember that an allocation failed. Under real memory pressure QuickJS may
+// not even manage to allocate its "out of memory" message, so this flag is
+// how the host reliably tells an out-of-memory from any other error.
+#include <malloc.h>
+static size_t js_used, js_limit;
+static int js_oom;
+
+static int js_refuse(size_t now, size_t extra) {
+    if (js_limit && now + extra > js_limit) { js_oom = 1; return 1; }
+    return 0;
+}
+static void *m_malloc(void *o, size_t n) {
+    (void)o;
+    if (js_refuse(js_used, n)) return NULL;
+    void *p = malloc(n);
+    if (!p) { js_oom = 1; return NULL; }
+    js_used += malloc_usable_size(p);
+    return p;
+}
+static void *m_calloc(void *o, size_t c, size_t n) {
+    (void)o;
+    if (n && c > SIZE_MAX / n) { js_oom = 1; return NULL; }
+    if (js_refuse(js_used, c * n)) return NULL;
+    void *p = calloc(c, n);
+    if (!p) { js_oom = 1; return NULL; }
+    js_used += malloc_usable_size(p);
+    return p;
+}
+static void m_free(void *o, void *p) {
+    (void)o;
+    if (!p) return;
+    js_used -= malloc_usable_size(p);
+    free(p);
+}
+static void *m_realloc(void *o, void *p, size_t n) {
+    (void)o;
+    size_t old = p ? malloc_usable_size(p) : 0;
+    if (n > old && js_refuse(js_used - old, n)) return NULL;
+    void *q = realloc(p, n);
+    if (!q && n) { js_oom = 1; return NULL; }
+    js_used = js_used - old + (q ? malloc_usable_size(q) : 0);
+    return q;
+}
+static size_t m_usable(const void *p) { return malloc_usable_size((void *)p); }
+static const JSMallocFunctions malloc_funcs = { m_calloc, m_malloc, m_free, m_realloc, m_usable };
+
 // ---- output buffer --------------------------------------------------------
 static uint8_t *out_buf;
 static uint32_t out_len;
@@ -123,14 +172,18 @@ static int32_t fail_with_exception(void) {
     JS_FreeValue(ctx, exc);
     size_t len;
     const char *s = JS_IsException(info) ? NULL : JS_ToCStringLen(ctx, &len, info);
-    if (s) {
+    if (s && js_oom && len > 1 && s[len - 1] == '}') {
+        static const char flag[] = ",\"oom\":true}";
+        out_set((const uint8_t *)s, len - 1, (const uint8_t *)flag, sizeof flag - 1, 0);
+        JS_FreeCString(ctx, s);
+    } else if (s) {
         out_set((const uint8_t *)s, len, NULL, 0, 0);
         JS_FreeCString(ctx, s);
     } else {
         // errorInfo itself failed (e.g. out of memory): fall back to a fixed shape.
         JSValue e2 = JS_GetException(ctx);
         JS_FreeValue(ctx, e2);
-        out_str("{\"name\":\"InternalError\",\"message\":\"out of memory\",\"stack\":\"\"}");
+        out_str("{\"name\":\"InternalError\",\"message\":\"out of memory\",\"stack\":\"\",\"oom\":true}");
     }
     JS_FreeValue(ctx, info);
     return ST_ERROR;
@@ -363,7 +416,7 @@ extern const char quasm_prelude[];
 extern const uint32_t quasm_prelude_len;
 
 EXPORT("qz_init") int32_t qz_init(uint32_t max_stack) {
-    rt = JS_NewRuntime();
+    rt = JS_NewRuntime2(&malloc_funcs, NULL);
     if (!rt) { out_str("{\"name\":\"InternalError\",\"message\":\"runtime\"}"); return ST_ERROR; }
     JS_SetMaxStackSize(rt, max_stack);
     JS_SetInterruptHandler(rt, interrupt_handler, NULL);
@@ -454,7 +507,8 @@ EXPORT("qz_load") int32_t qz_load(const uint8_t *bc, uint32_t len) {
 EXPORT("qz_call") int32_t qz_call(int32_t kind, const char *meta, uint32_t meta_len, const uint8_t *body,
                                   uint32_t body_len, uint64_t seed, uint32_t mem_limit) {
     qz_reseed_random(ctx, seed);
-    if (mem_limit) JS_SetMemoryLimit(rt, mem_limit);
+    js_limit = mem_limit;
+    js_oom = 0;
     heap_peak = heap_break;
     call_kind = kind;
     JSValue args[4];

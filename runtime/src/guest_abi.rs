@@ -44,6 +44,9 @@ pub struct GuestError {
     pub info: ErrorInfo,
     #[serde(default)]
     pub uncatchable: bool,
+    /// An allocation was refused during the call (memory limit reached).
+    #[serde(default)]
+    pub oom: bool,
 }
 
 /// What a guest entry point returned.

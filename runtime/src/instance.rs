@@ -39,8 +39,15 @@ pub struct Instance {
     pub(crate) poisoned: bool,
     /// Time spent executing inside the guest since the last reset of the counter.
     pub(crate) guest_time: Duration,
-    pub(crate) memory_limit_bytes: u64,
 }
+
+// SAFETY: wasmer 7 marks `Store` !Send because its object table holds raw
+// pointers and an optional non-Send `on_called` hook (unused here). An
+// `Instance` owns its store and every handle into it, so they always move
+// together, and only between guest calls: the thread-local state wasmer
+// keeps (store context stack, trap handler, interrupt registry entry) is
+// installed and removed around each call. It is deliberately not `Sync`.
+unsafe impl Send for Instance {}
 
 impl Instance {
     /// Instantiates the guest with a memory capped at `memory_limit_bytes`.
@@ -89,7 +96,6 @@ impl Instance {
             snapshot: None,
             poisoned: false,
             guest_time: Duration::ZERO,
-            memory_limit_bytes,
         })
     }
 

@@ -295,7 +295,7 @@ fn error_end(e: GuestError, deadline: Instant, cancelled: bool, limits: &Limits)
         return timeout_end(limits);
     }
     let info = e.info;
-    if info.name == "InternalError" && info.message.contains("out of memory") {
+    if e.oom && info.name == "InternalError" || info.name == "InternalError" && info.message.contains("out of memory") {
         let msg = format!("out of memory: the function exceeded its {} MiB memory limit", limits.memory_mb);
         return End::Failed(Status::OutOfMemory, ErrorInfo { name: "OutOfMemoryError".into(), message: msg, stack: info.stack });
     }

@@ -128,7 +128,7 @@ mod tests {
         let got = max.clamp(&asked);
         assert_eq!(got.memory_mb, 256);
         assert_eq!(got.timeout_ms, max.timeout_ms);
-        assert!(max.validate(&asked).unwrap_err().contains("memory_mb is 4096"));
+        assert!(max.validate(&Limits { memory_mb: 4096, ..Limits::default() }).unwrap_err().contains("memory_mb is 4096"));
         assert!(max.validate(&Limits::default()).is_ok());
     }
 }

@@ -1,0 +1,76 @@
+//! Fresh-per-invocation isolation (default) versus warm state, and the
+//! separation of versions and tenants.
+
+mod common;
+
+use common::*;
+use quasm_runtime::{Isolation, Status};
+use serde_json::json;
+
+const COUNTER: &str = "let n = 0; globalThis.g = (globalThis.g || 0);
+export default { run() { n++; globalThis.g++; return [n, globalThis.g] } }";
+
+#[test]
+fn fresh_mode_never_leaks_state() {
+    let rt = runtime();
+    let s = spec(rt, COUNTER);
+    for _ in 0..5 {
+        let r = invoke(rt, &s, request(json!(null)));
+        assert_eq!(r.output, Some(json!([1, 1])), "{r:?}");
+    }
+}
+
+#[test]
+fn warm_mode_keeps_module_state() {
+    let rt = runtime();
+    let mut s = spec(rt, COUNTER);
+    s.isolation = Isolation::Warm;
+    let outs: Vec<_> = (0..3).map(|_| invoke(rt, &s, request(json!(null))).output.unwrap()).collect();
+    assert_eq!(outs, vec![json!([1, 1]), json!([2, 2]), json!([3, 3])]);
+}
+
+#[test]
+fn versions_do_not_share_sandboxes() {
+    let rt = runtime();
+    let mut a = spec(rt, "export default { run() { return 'a' } }");
+    let mut b = spec(rt, "export default { run() { return 'b' } }");
+    a.isolation = Isolation::Warm;
+    b.isolation = Isolation::Warm;
+    for _ in 0..3 {
+        assert_eq!(invoke(rt, &a, request(json!(null))).output, Some(json!("a")));
+        assert_eq!(invoke(rt, &b, request(json!(null))).output, Some(json!("b")));
+    }
+}
+
+#[test]
+fn random_differs_between_fresh_invocations() {
+    let rt = runtime();
+    let s = spec(rt, "export default { run() { return [Math.random(), crypto.randomUUID()] } }");
+    let a = invoke(rt, &s, request(json!(null))).output;
+    let b = invoke(rt, &s, request(json!(null))).output;
+    assert_ne!(a, b, "a restored snapshot must not replay Math.random");
+}
+
+#[test]
+fn memory_grown_in_one_call_is_clean_in_the_next() {
+    let rt = runtime();
+    let s = spec(
+        rt,
+        "export default { run(fill) { if (fill) { globalThis.big = new Uint8Array(20 << 20).fill(7); return 0 }
+           const probe = new Uint8Array(20 << 20); return probe.reduce((a, b) => a + b, 0) } }",
+    );
+    assert_eq!(invoke(rt, &s, request(json!(true))).status, Status::Ok);
+    let r = invoke(rt, &s, request(json!(false)));
+    assert_eq!(r.output, Some(json!(0)), "{r:?}");
+}
+
+#[test]
+fn pool_reuses_and_evicts() {
+    let rt = runtime();
+    let s = spec(rt, "export default { run() { return 1 } }");
+    for _ in 0..3 {
+        invoke(rt, &s, request(json!(null)));
+    }
+    assert!(rt.pool().stats().idle_instances >= 1);
+    rt.pool().remove(&s.key);
+}

@@ -1,0 +1,459 @@
+/// <reference lib="es2023" />
+// Quasm function runtime: the globals and handler types available to user code.
+// Mirrors runtime/guest/prelude.js (plus what QuickJS-ng provides natively:
+// DOMException, atob/btoa, queueMicrotask). Self-contained: does not need lib.dom.
+
+// ---------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------
+
+/**
+ * Bindings and variables passed to every handler. Variables configured for the
+ * function are strings; declare them by merging into this interface:
+ * `interface Env { API_KEY: string }` (inside `declare global { }` in a module).
+ */
+interface Env {
+  /** The function's key-value store. */
+  readonly KV: KVNamespace;
+  /** Publishes events to the tenant's event bus. */
+  readonly EVENTS: EventsBinding;
+  [variable: string]: any;
+}
+
+/** Per-invocation context (third handler argument). */
+interface ExecutionContext {
+  readonly invocationId: string;
+  readonly tenant: string;
+  readonly functionName: string;
+  readonly version: string | number;
+  /** What started the invocation, e.g. "http", "cron", "event", "run". */
+  readonly trigger: string;
+  /** Further invocation fields sent by the platform (snake_case names become camelCase). */
+  readonly [field: string]: unknown;
+  /** Keeps the invocation alive until `promise` settles; rejections are logged, not fatal. */
+  waitUntil(promise: unknown): void;
+  /**
+   * Reports progress of a long-running invocation.
+   * @param percent a number from 0 to 100 (RangeError otherwise)
+   */
+  progress(percent: number, message?: string): void;
+  /** Accepted for Workers compatibility; does nothing. */
+  passThroughOnException(): void;
+}
+
+/** The argument of a `scheduled` handler. */
+interface ScheduledEvent {
+  /** The cron expression that fired. */
+  readonly cron: string;
+  /** When the run was scheduled, in milliseconds since the UNIX epoch. */
+  readonly scheduledTime: number;
+  /** The IANA time zone the cron expression is evaluated in. */
+  readonly timezone: string;
+}
+
+/** The argument of an `event` handler. */
+interface QuasmEvent<Payload = unknown> {
+  readonly id: string;
+  readonly type: string;
+  readonly payload: Payload;
+  /** 1 for the first delivery, incremented on each retry. */
+  readonly attempt: number;
+  /** When the event was published. */
+  readonly publishedAt: string;
+}
+
+/**
+ * The default export of a function module: an object with any of these handlers.
+ * `export default { async fetch(request, env, ctx) { ... } } satisfies QuasmHandlers;`
+ * or, in JavaScript, annotate it with a `@type {QuasmHandlers}` JSDoc tag.
+ */
+interface QuasmHandlers<E = Env> {
+  /** HTTP requests. Must return (a promise of) a Response. */
+  fetch?(request: Request, env: E, ctx: ExecutionContext): Response | Promise<Response>;
+  /** Cron triggers. The result is recorded as the invocation output (JSON). */
+  scheduled?(event: ScheduledEvent, env: E, ctx: ExecutionContext): unknown;
+  /** Events from the event bus. The result is recorded as the invocation output (JSON). */
+  event?(event: QuasmEvent, env: E, ctx: ExecutionContext): unknown;
+  /** Direct runs with a JSON input. The result must be JSON-serializable. */
+  run?(input: any, env: E, ctx: ExecutionContext): unknown;
+}
+
+/**
+ * A function default export handles every kind of invocation; its first argument
+ * is the run input, the Request, the ScheduledEvent or the QuasmEvent.
+ */
+type QuasmHandler<E = Env> = (arg: any, env: E, ctx: ExecutionContext) => unknown;
+
+// ---------------------------------------------------------------------------
+// Bindings
+// ---------------------------------------------------------------------------
+
+interface KVNamespacePutOptions {
+  /** Seconds until the key expires. */
+  expirationTtl?: number;
+  /** Absolute expiry as a UNIX time in seconds. */
+  expiration?: number;
+}
+interface KVNamespaceListOptions {
+  prefix?: string;
+  limit?: number;
+  /** The `cursor` of the previous page. */
+  cursor?: string;
+}
+interface KVNamespaceListKey {
+  name: string;
+}
+type KVNamespaceListResult =
+  | { keys: KVNamespaceListKey[]; list_complete: false; cursor: string }
+  | { keys: KVNamespaceListKey[]; list_complete: true };
+
+interface KVNamespace {
+  /** Resolves to null when the key does not exist. */
+  get(key: string, type?: 'text' | { type: 'text' }): Promise<string | null>;
+  get<T = unknown>(key: string, type: 'json' | { type: 'json' }): Promise<T | null>;
+  get(key: string, type: 'arrayBuffer' | { type: 'arrayBuffer' }): Promise<ArrayBuffer | null>;
+  put(key: string, value: string | ArrayBuffer | ArrayBufferView, options?: KVNamespacePutOptions): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(options?: KVNamespaceListOptions): Promise<KVNamespaceListResult>;
+}
+
+interface EventsBinding {
+  /** Publishes a JSON-serializable payload under `type`. */
+  publish(type: string, payload?: unknown): Promise<{ id: string }>;
+}
+
+// ---------------------------------------------------------------------------
+// Console, timers, misc globals
+// ---------------------------------------------------------------------------
+
+interface Console {
+  /** printf-style: %s %d %i %f %j %o %O %c %% */
+  log(...data: any[]): void;
+  info(...data: any[]): void;
+  debug(...data: any[]): void;
+  warn(...data: any[]): void;
+  error(...data: any[]): void;
+  trace(...data: any[]): void;
+  assert(condition?: boolean, ...data: any[]): void;
+  dir(item?: any): void;
+  count(label?: string): void;
+  countReset(label?: string): void;
+  time(label?: string): void;
+  timeLog(label?: string, ...data: any[]): void;
+  timeEnd(label?: string): void;
+  group(...data: any[]): void;
+  groupCollapsed(...data: any[]): void;
+  groupEnd(): void;
+}
+declare var console: Console;
+
+declare function setTimeout<A extends any[]>(callback: (...args: A) => void, ms?: number, ...args: A): number;
+declare function setInterval<A extends any[]>(callback: (...args: A) => void, ms?: number, ...args: A): number;
+declare function clearTimeout(id: number | undefined | null): void;
+declare function clearInterval(id: number | undefined | null): void;
+declare function queueMicrotask(callback: () => void): void;
+declare function structuredClone<T>(value: T, options?: { transfer?: ArrayBuffer[] }): T;
+declare function atob(data: string): string;
+declare function btoa(data: string): string;
+declare var self: typeof globalThis;
+
+interface Performance {
+  /** Milliseconds since the start of the current invocation (monotonic). */
+  now(): number;
+  /** Wall-clock time (ms since the UNIX epoch) at the start of the current invocation. */
+  readonly timeOrigin: number;
+  toJSON(): { timeOrigin: number };
+}
+declare var performance: Performance;
+
+declare class DOMException extends Error {
+  constructor(message?: string, name?: string);
+  readonly name: string;
+  readonly message: string;
+  readonly code: number;
+  static readonly INDEX_SIZE_ERR: 1; static readonly DOMSTRING_SIZE_ERR: 2; static readonly HIERARCHY_REQUEST_ERR: 3;
+  static readonly WRONG_DOCUMENT_ERR: 4; static readonly INVALID_CHARACTER_ERR: 5; static readonly NO_DATA_ALLOWED_ERR: 6;
+  static readonly NO_MODIFICATION_ALLOWED_ERR: 7; static readonly NOT_FOUND_ERR: 8; static readonly NOT_SUPPORTED_ERR: 9;
+  static readonly INUSE_ATTRIBUTE_ERR: 10; static readonly INVALID_STATE_ERR: 11; static readonly SYNTAX_ERR: 12;
+  static readonly INVALID_MODIFICATION_ERR: 13; static readonly NAMESPACE_ERR: 14; static readonly INVALID_ACCESS_ERR: 15;
+  static readonly VALIDATION_ERR: 16; static readonly TYPE_MISMATCH_ERR: 17; static readonly SECURITY_ERR: 18;
+  static readonly NETWORK_ERR: 19; static readonly ABORT_ERR: 20; static readonly URL_MISMATCH_ERR: 21;
+  static readonly QUOTA_EXCEEDED_ERR: 22; static readonly TIMEOUT_ERR: 23; static readonly INVALID_NODE_TYPE_ERR: 24;
+  static readonly DATA_CLONE_ERR: 25;
+}
+
+// ---------------------------------------------------------------------------
+// Events and abort signals
+// ---------------------------------------------------------------------------
+
+interface EventInit {
+  bubbles?: boolean;
+  cancelable?: boolean;
+  composed?: boolean;
+}
+declare class Event {
+  constructor(type: string, init?: EventInit);
+  readonly type: string;
+  readonly bubbles: boolean;
+  readonly cancelable: boolean;
+  readonly composed: boolean;
+  readonly defaultPrevented: boolean;
+  readonly returnValue: boolean;
+  readonly target: EventTarget | null;
+  readonly currentTarget: EventTarget | null;
+  readonly srcElement: EventTarget | null;
+  readonly eventPhase: number;
+  readonly timeStamp: number;
+  readonly isTrusted: boolean;
+  composedPath(): EventTarget[];
+  preventDefault(): void;
+  stopPropagation(): void;
+  stopImmediatePropagation(): void;
+}
+type EventListenerOrEventListenerObject = ((event: Event) => void) | { handleEvent(event: Event): void };
+interface AddEventListenerOptions {
+  capture?: boolean;
+  once?: boolean;
+  signal?: AbortSignal;
+}
+declare class EventTarget {
+  constructor();
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | { capture?: boolean }): void;
+  /** Returns false if a listener called preventDefault() on a cancelable event. */
+  dispatchEvent(event: Event): boolean;
+}
+declare class AbortSignal extends EventTarget {
+  private constructor();
+  readonly aborted: boolean;
+  readonly reason: any;
+  onabort: ((this: AbortSignal, event: Event) => any) | null;
+  throwIfAborted(): void;
+  /** A signal that is already aborted (reason defaults to an AbortError DOMException). */
+  static abort(reason?: any): AbortSignal;
+  /** A signal that aborts with a TimeoutError DOMException after `ms` milliseconds. */
+  static timeout(ms: number): AbortSignal;
+  /** A signal that aborts when any of `signals` does. */
+  static any(signals: Iterable<AbortSignal>): AbortSignal;
+}
+declare class AbortController {
+  constructor();
+  readonly signal: AbortSignal;
+  abort(reason?: any): void;
+}
+
+// ---------------------------------------------------------------------------
+// Fetch API
+// ---------------------------------------------------------------------------
+
+type BufferSource = ArrayBuffer | ArrayBufferView;
+/** ReadableStream, Blob and FormData bodies are not available in Quasm. */
+type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams;
+type HeadersInit = Headers | Record<string, string> | Iterable<readonly [string, string]>;
+type RequestInfo = Request | string;
+type RequestRedirect = 'follow' | 'error' | 'manual';
+
+declare class Headers {
+  constructor(init?: HeadersInit);
+  append(name: string, value: string): void;
+  delete(name: string): void;
+  /** All values of `name` joined with ", ", or null. */
+  get(name: string): string | null;
+  getSetCookie(): string[];
+  has(name: string): boolean;
+  set(name: string, value: string): void;
+  forEach(callback: (value: string, name: string, headers: Headers) => void, thisArg?: any): void;
+  /** Lower-cased names in sorted order. */
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+}
+
+interface Body {
+  /** No streams in Quasm: a copy of the body bytes, or null when there is no body. */
+  readonly body: Uint8Array | null;
+  readonly bodyUsed: boolean;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  text(): Promise<string>;
+  json<T = any>(): Promise<T>;
+}
+
+interface RequestInit {
+  method?: string;
+  headers?: HeadersInit;
+  body?: BodyInit | null;
+  redirect?: RequestRedirect;
+  signal?: AbortSignal | null;
+}
+interface Request extends Body {}
+declare class Request {
+  constructor(input: RequestInfo | URL, init?: RequestInit);
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Headers;
+  readonly redirect: RequestRedirect;
+  readonly signal: AbortSignal;
+  clone(): Request;
+}
+
+interface ResponseInit {
+  status?: number;
+  statusText?: string;
+  headers?: HeadersInit;
+}
+interface Response extends Body {}
+declare class Response {
+  constructor(body?: BodyInit | null, init?: ResponseInit);
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  readonly headers: Headers;
+  readonly type: 'default' | 'error';
+  readonly url: string;
+  readonly redirected: boolean;
+  clone(): Response;
+  /** A JSON response (content-type: application/json). */
+  static json(data: any, init?: ResponseInit): Response;
+  static redirect(url: string | URL, status?: 301 | 302 | 303 | 307 | 308): Response;
+  static error(): Response;
+}
+
+/** Makes an HTTP request through the platform (counts towards the subrequest limit). */
+declare function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+
+// ---------------------------------------------------------------------------
+// URL
+// ---------------------------------------------------------------------------
+
+declare class URL {
+  constructor(url: string | URL, base?: string | URL);
+  href: string;
+  readonly origin: string;
+  protocol: string;
+  username: string;
+  password: string;
+  host: string;
+  hostname: string;
+  port: string;
+  pathname: string;
+  search: string;
+  hash: string;
+  /** Live view of the query: changes update `search` and vice versa. */
+  readonly searchParams: URLSearchParams;
+  toString(): string;
+  toJSON(): string;
+  static canParse(url: string | URL, base?: string | URL): boolean;
+  /** Like the constructor, but returns null instead of throwing. */
+  static parse(url: string | URL, base?: string | URL): URL | null;
+}
+
+declare class URLSearchParams {
+  constructor(init?: string | Record<string, string> | Iterable<readonly [string, string]> | URLSearchParams);
+  readonly size: number;
+  append(name: string, value: string): void;
+  delete(name: string, value?: string): void;
+  get(name: string): string | null;
+  getAll(name: string): string[];
+  has(name: string, value?: string): boolean;
+  set(name: string, value: string): void;
+  sort(): void;
+  forEach(callback: (value: string, name: string, params: URLSearchParams) => void, thisArg?: any): void;
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+  /** application/x-www-form-urlencoded serialization, without a leading "?". */
+  toString(): string;
+}
+
+// ---------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------
+
+declare class TextEncoder {
+  constructor();
+  readonly encoding: 'utf-8';
+  encode(input?: string): Uint8Array;
+  encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
+}
+
+interface TextDecoderOptions {
+  /** Throw a TypeError on invalid input instead of inserting U+FFFD. */
+  fatal?: boolean;
+  ignoreBOM?: boolean;
+}
+declare class TextDecoder {
+  /** Only UTF-8 labels are supported (RangeError otherwise). */
+  constructor(label?: string, options?: TextDecoderOptions);
+  readonly encoding: 'utf-8';
+  readonly fatal: boolean;
+  readonly ignoreBOM: boolean;
+  decode(input?: BufferSource, options?: { stream?: boolean }): string;
+}
+
+// ---------------------------------------------------------------------------
+// Web Crypto (digest and HMAC)
+// ---------------------------------------------------------------------------
+
+type HashAlgorithmName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+type HashAlgorithmIdentifier = HashAlgorithmName | { name: HashAlgorithmName };
+type KeyUsage = 'sign' | 'verify';
+interface HmacImportParams {
+  name: 'HMAC';
+  hash: HashAlgorithmIdentifier;
+  /** Key length in bits (defaults to the length of the key data). */
+  length?: number;
+}
+interface HmacKeyAlgorithm {
+  name: 'HMAC';
+  hash: { name: HashAlgorithmName };
+  length: number;
+}
+type IntegerTypedArray =
+  | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array
+  | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+
+declare class CryptoKey {
+  private constructor();
+  readonly type: 'secret';
+  readonly extractable: boolean;
+  readonly algorithm: HmacKeyAlgorithm;
+  readonly usages: KeyUsage[];
+}
+
+declare class SubtleCrypto {
+  private constructor();
+  digest(algorithm: HashAlgorithmIdentifier, data: BufferSource): Promise<ArrayBuffer>;
+  importKey(format: 'raw', keyData: BufferSource, algorithm: HmacImportParams, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
+  /** Only for keys imported with extractable = true. */
+  exportKey(format: 'raw', key: CryptoKey): Promise<ArrayBuffer>;
+  sign(algorithm: 'HMAC' | { name: 'HMAC' }, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer>;
+  /** Constant-time comparison of `signature` with the HMAC of `data`. */
+  verify(algorithm: 'HMAC' | { name: 'HMAC' }, key: CryptoKey, signature: BufferSource, data: BufferSource): Promise<boolean>;
+  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
+  encrypt(...args: unknown[]): Promise<never>;
+  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
+  decrypt(...args: unknown[]): Promise<never>;
+  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
+  generateKey(...args: unknown[]): Promise<never>;
+  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
+  deriveKey(...args: unknown[]): Promise<never>;
+  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
+  deriveBits(...args: unknown[]): Promise<never>;
+  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
+  wrapKey(...args: unknown[]): Promise<never>;
+  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
+  unwrapKey(...args: unknown[]): Promise<never>;
+}
+
+declare class Crypto {
+  private constructor();
+  readonly subtle: SubtleCrypto;
+  /** Fills an integer typed array (at most 65536 bytes) with cryptographically secure random values. */
+  getRandomValues<T extends IntegerTypedArray>(array: T): T;
+  /** A random (version 4) UUID. */
+  randomUUID(): `${string}-${string}-${string}-${string}-${string}`;
+}
+declare var crypto: Crypto;
