@@ -1,0 +1,143 @@
+//! Runtime figures: warm and fresh call latency, cold start, compute versus
+//! native QuickJS, per-instance memory and timeout accuracy.
+
+use std::ffi::CString;
+use std::time::Instant;
+
+use quasm_runtime::{
+    FunctionSpec, HandlerKind, InvocationContext, InvokeRequest, Isolation, Limits, PoolConfig, Runtime, RuntimeConfig,
+    Status,
+};
+use serde_json::{json, Value};
+
+use super::percentile;
+
+extern "C" {
+    fn quasm_native_eval_ms(src: *const libc::c_char) -> f64;
+}
+
+const TRIVIAL: &str = "export default { run(input) { return input } }";
+const FIB: &str = "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }";
+
+fn request() -> InvokeRequest {
+    InvokeRequest {
+        kind: Some(HandlerKind::Run),
+        input: Value::Null,
+        ctx: InvocationContext { tenant: "bench".into(), trigger: "bench".into(), ..Default::default() },
+        ..Default::default()
+    }
+}
+
+fn rss_kib() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: f64 = statm.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    pages * 4.0
+}
+
+/// Times `calls` sequential invocations of `spec`, in microseconds, sorted.
+async fn latency(rt: &Runtime, spec: &FunctionSpec, calls: usize) -> anyhow::Result<Vec<f64>> {
+    for _ in 0..calls / 10 {
+        rt.invoke(spec, request()).await;
+    }
+    let mut samples = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let t = Instant::now();
+        let r = rt.invoke(spec, request()).await;
+        samples.push(t.elapsed().as_secs_f64() * 1e6);
+        anyhow::ensure!(r.status == Status::Ok, "benchmark call failed: {:?}", r.error);
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(samples)
+}
+
+pub fn measure(calls: usize) -> anyhow::Result<Value> {
+    let pool = PoolConfig { max_idle_per_version: 1000, max_idle_total: 5000, ..Default::default() };
+    let rt = Runtime::new(RuntimeConfig { pool, ..Default::default() })?;
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let bytecode = rt.compile(TRIVIAL, "trivial.js")?;
+
+    let mut warm = FunctionSpec::new("bench/warm/1", bytecode.clone());
+    warm.isolation = Isolation::Warm;
+    let warm_lat = tokio.block_on(latency(&rt, &warm, calls))?;
+
+    let fresh = FunctionSpec::new("bench/fresh/1", bytecode.clone());
+    let fresh_lat = tokio.block_on(latency(&rt, &fresh, calls))?;
+
+    // Cold start: a version never seen before, from bytecode to first result
+    // (the compiled guest is already cached by the engine).
+    let mut cold = Vec::new();
+    for i in 0..300 {
+        let spec = FunctionSpec::new(&format!("bench/cold{i}/1"), bytecode.clone());
+        let t = Instant::now();
+        let r = tokio.block_on(rt.invoke(&spec, request()));
+        cold.push(t.elapsed().as_secs_f64() * 1e6);
+        anyhow::ensure!(r.status == Status::Ok, "cold call failed: {:?}", r.error);
+        rt.pool().remove(&spec.key);
+    }
+    cold.sort_by(f64::total_cmp);
+
+    // Compute: fib(25) in the sandbox (time inside the guest) and natively.
+    let fib_src = format!("{FIB}\nexport default {{ run() {{ return fib(25) }} }}");
+    let fib_spec = FunctionSpec::new("bench/fib/1", rt.compile(&fib_src, "fib.js")?);
+    let mut wasm_ms = f64::MAX;
+    for _ in 0..7 {
+        let r = tokio.block_on(rt.invoke(&fib_spec, request()));
+        anyhow::ensure!(r.output == Some(json!(75025)), "fib failed: {:?}", r.error);
+        wasm_ms = wasm_ms.min(r.cpu_time_us as f64 / 1000.0);
+    }
+    let native_src = CString::new(format!("{FIB}\nfib(25)"))?;
+    let mut native_ms = f64::MAX;
+    for _ in 0..7 {
+        // SAFETY: a valid NUL-terminated string; the function owns its runtime.
+        native_ms = native_ms.min(unsafe { quasm_native_eval_ms(native_src.as_ptr()) });
+    }
+
+    // Memory: 1000 sandboxes of one version, each used once and back idle.
+    let sleepy = rt.compile("export default { async run() { await new Promise(r => setTimeout(r, 50)); return 1 } }", "idle.js")?;
+    let idle_spec = FunctionSpec::new("bench/idle/1", sleepy);
+    tokio.block_on(rt.invoke(&idle_spec, request()));
+    let before = rss_kib();
+    tokio.block_on(async {
+        let calls: Vec<_> = (0..1000).map(|_| rt.invoke(&idle_spec, request())).collect();
+        for r in futures::future::join_all(calls).await {
+            anyhow::ensure!(r.status == Status::Ok, "idle call failed: {:?}", r.error);
+        }
+        Ok(())
+    })?;
+    let idle = rt.pool().stats().idle_instances;
+    let after = rss_kib();
+    let per_instance_kib = (after - before) / idle.max(1) as f64;
+
+    // Timeout accuracy: how far past the deadline an infinite loop stops.
+    let looper = rt.compile("export default { run() { while (true) {} } }", "loop.js")?;
+    let mut spec = FunctionSpec::new("bench/loop/1", looper);
+    spec.limits = Limits { timeout_ms: 100, ..Default::default() };
+    let mut over = Vec::new();
+    for _ in 0..5 {
+        let r = tokio.block_on(rt.invoke(&spec, request()));
+        anyhow::ensure!(r.status == Status::Timeout, "loop did not time out: {:?}", r.status);
+        over.push(r.duration_us as f64 / 1000.0 - 100.0);
+    }
+    over.sort_by(f64::total_cmp);
+
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    Ok(json!({
+        "warm_call_p50_us": round(percentile(&warm_lat, 0.5)),
+        "warm_call_p99_us": round(percentile(&warm_lat, 0.99)),
+        "fresh_call_p50_us": round(percentile(&fresh_lat, 0.5)),
+        "fresh_call_p99_us": round(percentile(&fresh_lat, 0.99)),
+        "cold_start_p50_us": round(percentile(&cold, 0.5)),
+        "cold_start_p99_us": round(percentile(&cold, 0.99)),
+        "fib25_wasm_ms": round(wasm_ms),
+        "fib25_native_ms": round(native_ms),
+        "fib25_ratio": round(wasm_ms / native_ms),
+        "idle_instance_rss_kib": round(per_instance_kib),
+        "instances_1000_rss_mib": round(per_instance_kib * 1000.0 / 1024.0),
+        "idle_instances_measured": idle,
+        "timeout_overshoot_p50_ms": round(percentile(&over, 0.5)),
+        "timeout_overshoot_max_ms": round(over.last().copied().unwrap_or(f64::NAN)),
+        "guest_module_from_cache": rt.engine().module_from_cache,
+        "base_snapshot_kib": rt.engine().base_snapshot_bytes() / 1024,
+        "calls_per_series": calls,
+    }))
+}
