@@ -21,5 +21,5 @@ echo "== prelude (node --test)"
 node --test runtime/guest/prelude.test.mjs
 
 echo "== rust"
-cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc --quiet
+cargo nextest run --workspace --no-fail-fast

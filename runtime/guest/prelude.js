@@ -988,7 +988,18 @@ const KV = freeze(new KVNamespace(RAW)), EVENTS = freeze(new EventsBinding(RAW))
 // ---- entry points for the shim ---------------------------------------------------
 const KINDS = ['run', 'fetch', 'scheduled', 'event'];
 const HANDLER_MSG = 'the module must export default an object with handlers (fetch, scheduled, event, run) or a function';
-const camel = k => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+// No regex: this runs for every ctx key on every call, and fresh sandboxes
+// start each call from the snapshot, so a memo would never stay warm.
+const camel = k => {
+  if (k.indexOf('_') < 0) return k;
+  let out = '';
+  for (let i = 0; i < k.length; i++) {
+    const ch = k[i], nx = k[i + 1];
+    if (ch === '_' && nx !== undefined && ((nx >= 'a' && nx <= 'z') || (nx >= '0' && nx <= '9'))) { out += nx.toUpperCase(); i++; }
+    else out += ch;
+  }
+  return out;
+};
 const camelKeys = o => {
   const r = {};
   if (o && typeof o === 'object') for (const k of okeys(o)) dataProp(r, k === 'function' ? 'functionName' : camel(k), o[k]);
@@ -1098,5 +1109,7 @@ const globals = {
   AbortController, AbortSignal, EventTarget, Event, self: G,
 };
 for (const k of okeys(globals)) def(G, k, globals[k]);
-dp(G, '__quasm', { value: freeze({ bind, dispatch, finish, errorInfo, complete, nextTimer, tick }) });
+// A job (microtask) that threw: logged like a throwing timer callback.
+function uncaught(e) { console.error('Uncaught', e); }
+dp(G, '__quasm', { value: freeze({ bind, dispatch, finish, errorInfo, complete, nextTimer, tick, uncaught }) });
 })();

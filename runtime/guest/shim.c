@@ -193,14 +193,18 @@ static void run_jobs(void) {
     JSContext *c;
     for (;;) {
         int r = JS_ExecutePendingJob(rt, &c);
-        if (r <= 0) {
-            if (r < 0) {
-                // An exception in a job that nobody awaits; promise jobs carry
-                // their own rejections, so this is a host-level job failure.
-                JSValue e = JS_GetException(c);
-                JS_FreeValue(c, e);
-            }
-            break;
+        if (r == 0) break;
+        if (r < 0) {
+            // A job that threw (e.g. a queueMicrotask callback): report it and
+            // keep draining, or the handler's own promise jobs would never run.
+            JSValue e = JS_GetException(c);
+            if (JS_IsUncatchableError(e)) { JS_Throw(c, e); break; } // interrupted: stop now
+            JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "uncaught");
+            JSValue v = JS_Call(ctx, fn, quasm_obj, 1, (JSValueConst *)&e);
+            JS_FreeValue(ctx, fn);
+            if (JS_IsException(v)) JS_FreeValue(ctx, JS_GetException(ctx));
+            JS_FreeValue(ctx, v);
+            JS_FreeValue(c, e);
         }
     }
 }
@@ -328,52 +332,57 @@ static JSValue h_utf8_encode(JSContext *c, JSValueConst this, int argc, JSValueC
     return v;
 }
 
-// Returns the length of a valid UTF-8 prefix; used for TextDecoder's `fatal`.
-static size_t utf8_valid_prefix(const uint8_t *p, size_t n) {
-    size_t i = 0;
-    while (i < n) {
+// The WHATWG Encoding Standard's UTF-8 decoder: each maximal invalid
+// subpart becomes one U+FFFD. With dst == NULL it only counts errors.
+static size_t utf8_decode(const uint8_t *p, size_t n, uint8_t *dst, size_t *errors) {
+    size_t o = 0, err = 0;
+    uint32_t cp = 0, need = 0, seen = 0, lo = 0x80, hi = 0xbf;
+#define EMIT_FFFD() do { err++; if (dst) { dst[o++] = 0xef; dst[o++] = 0xbf; dst[o++] = 0xbd; } } while (0)
+    for (size_t i = 0; i < n; i++) {
         uint8_t b = p[i];
-        size_t k; uint32_t cp;
-        if (b < 0x80) { i++; continue; }
-        else if ((b & 0xe0) == 0xc0) { k = 1; cp = b & 0x1f; }
-        else if ((b & 0xf0) == 0xe0) { k = 2; cp = b & 0x0f; }
-        else if ((b & 0xf8) == 0xf0) { k = 3; cp = b & 0x07; }
-        else return i;
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (p[i + j] & 0xc0) != 0x80) return i;
-            cp = (cp << 6) | (p[i + j] & 0x3f);
+        if (need == 0) {
+            if (b < 0x80) { if (dst) dst[o++] = b; }
+            else if (b >= 0xc2 && b <= 0xdf) { need = 1; cp = b & 0x1f; }
+            else if (b >= 0xe0 && b <= 0xef) { if (b == 0xe0) lo = 0xa0; if (b == 0xed) hi = 0x9f; need = 2; cp = b & 0x0f; }
+            else if (b >= 0xf0 && b <= 0xf4) { if (b == 0xf0) lo = 0x90; if (b == 0xf4) hi = 0x8f; need = 3; cp = b & 0x07; }
+            else EMIT_FFFD();
+            continue;
         }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-        i += k + 1;
+        if (b < lo || b > hi) {
+            cp = need = seen = 0; lo = 0x80; hi = 0xbf;
+            EMIT_FFFD();
+            i--; // the byte starts over
+            continue;
+        }
+        lo = 0x80; hi = 0xbf;
+        cp = (cp << 6) | (b & 0x3f);
+        if (++seen != need) continue;
+        if (dst) {
+            if (cp < 0x800) { dst[o++] = 0xc0 | (cp >> 6); dst[o++] = 0x80 | (cp & 0x3f); }
+            else if (cp < 0x10000) { dst[o++] = 0xe0 | (cp >> 12); dst[o++] = 0x80 | ((cp >> 6) & 0x3f); dst[o++] = 0x80 | (cp & 0x3f); }
+            else { dst[o++] = 0xf0 | (cp >> 18); dst[o++] = 0x80 | ((cp >> 12) & 0x3f); dst[o++] = 0x80 | ((cp >> 6) & 0x3f); dst[o++] = 0x80 | (cp & 0x3f); }
+        }
+        cp = need = seen = 0;
     }
-    return n;
+    if (need) EMIT_FFFD();
+#undef EMIT_FFFD
+    *errors = err;
+    return o;
 }
 
 // __host.utf8Decode(bytes, fatal) -> string. Invalid sequences become U+FFFD
 // unless fatal, which throws a TypeError like TextDecoder does.
 static JSValue h_utf8_decode(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
-    size_t len;
+    size_t len, errors;
     uint8_t *p = bytes_of(argv[0], &len);
     if (!p) return JS_NewStringLen(c, "", 0);
     int fatal = argc > 1 && JS_ToBool(c, argv[1]);
-    size_t ok = utf8_valid_prefix(p, len);
-    if (ok == len) return JS_NewStringLen(c, (const char *)p, len);
+    utf8_decode(p, len, NULL, &errors);
+    if (errors == 0) return JS_NewStringLen(c, (const char *)p, len);
     if (fatal) return JS_ThrowTypeError(c, "The encoded data was not valid for encoding utf-8");
-    // Rebuild with replacement characters (EF BF BD) for each bad sequence.
-    size_t cap = len * 3 + 1, o = 0, i = 0;
-    uint8_t *dst = malloc(cap);
+    uint8_t *dst = malloc(len * 3 + 1); // each byte yields at most 3 output bytes
     if (!dst) return JS_ThrowOutOfMemory(c);
-    while (i < len) {
-        size_t good = utf8_valid_prefix(p + i, len - i);
-        memcpy(dst + o, p + i, good);
-        o += good; i += good;
-        if (i < len) {
-            dst[o++] = 0xef; dst[o++] = 0xbf; dst[o++] = 0xbd;
-            i++;
-            while (i < len && (p[i] & 0xc0) == 0x80) i++;
-        }
-    }
+    size_t o = utf8_decode(p, len, dst, &errors);
     JSValue v = JS_NewStringLen(c, (const char *)dst, o);
     free(dst);
     return v;

@@ -191,7 +191,10 @@ pub(crate) async fn drive(
             Ok(st) => st,
         };
         match st {
-            GuestStatus::Done(out) => break End::Done(out),
+            GuestStatus::Done(out) => {
+                warn_dropped_ops(inst, pending.len());
+                break End::Done(out);
+            }
             GuestStatus::Error(e) => break error_end(e, deadline, is_cancelled(), limits),
             GuestStatus::Pending { timer_ms } => {
                 let started_ops = inst.host().invocation.as_mut().map(|i| std::mem::take(&mut i.started));
@@ -270,6 +273,23 @@ pub(crate) async fn drive(
     result
 }
 
+/// Operations still in flight when the handler's promise settled are
+/// cancelled, as in Workers; say so rather than drop them silently.
+fn warn_dropped_ops(inst: &mut Instance, in_flight: usize) {
+    let Some(inv) = inst.host().invocation.as_mut() else { return };
+    let n = in_flight + inv.started.len();
+    if n > 0 {
+        inv.started.clear();
+        inv.push_log(
+            crate::result::LogLevel::Warn,
+            format!(
+                "[quasm] {n} operation(s) (fetch, KV or events) were still pending when the handler finished \
+                 and were cancelled; await them or pass them to ctx.waitUntil()"
+            ),
+        );
+    }
+}
+
 async fn wait_cancel(cancel: Option<Arc<AtomicBool>>) {
     let Some(c) = cancel else { return futures::future::pending().await };
     while !c.load(Ordering::Relaxed) {
@@ -277,10 +297,25 @@ async fn wait_cancel(cancel: Option<Arc<AtomicBool>>) {
     }
 }
 
+/// Seed for the guest's Math.random (not a cryptographic RNG; crypto APIs
+/// read the OS's random source). A per-thread splitmix64 seeded once from the
+/// OS avoids a syscall per invocation.
 fn rand_seed() -> u64 {
-    let mut b = [0u8; 8];
-    let _ = getrandom::fill(&mut b);
-    u64::from_le_bytes(b)
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut b = [0u8; 8];
+            let _ = getrandom::fill(&mut b);
+            u64::from_le_bytes(b)
+        });
+    }
+    STATE.with(|s| {
+        let mut z = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        s.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    })
 }
 
 fn timeout_end(limits: &Limits) -> End {

@@ -95,3 +95,10 @@ fn no_filesystem_or_node_globals() {
     );
     assert_eq!(r.output, Some(json!(["undefined", "undefined", "undefined", "undefined", "undefined"])));
 }
+
+#[test]
+fn unawaited_operations_are_cancelled_with_a_warning() {
+    let r = run("export default { run(i, env) { env.KV.put('k', 'v'); return 1 } }", json!(null));
+    assert_eq!(r.status, Status::Ok);
+    assert!(r.logs.iter().any(|l| l.message.contains("ctx.waitUntil")), "{:?}", r.logs);
+}

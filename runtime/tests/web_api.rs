@@ -1447,34 +1447,61 @@ fn fetch_handler_returning_a_non_response_is_a_clear_error() {
 }
 
 #[test]
-fn zz_probe() {
+fn fetch_handler_may_return_redirects_and_json() {
+    let src = r#"export default { fetch(request) {
+        const url = new URL(request.url);
+        if (url.pathname === '/old') return Response.redirect(new URL('/new', url), 308);
+        return Response.json({ path: url.pathname }, { status: 404, statusText: 'Nope', headers: { 'Cache-Control': 'no-store' } });
+    } }"#;
+    let r = call(src, http("GET", "https://fn.example.com/old?x=1", &[], b""));
+    let resp = r.response.unwrap();
+    assert_eq!(resp.status, 308);
+    assert_eq!(header(&resp, "location"), vec!["https://fn.example.com/new"]);
+    assert!(resp.body.is_empty());
+    let r = call(src, http("GET", "https://fn.example.com/gone", &[], b""));
+    let resp = r.response.unwrap();
+    assert_eq!((resp.status, resp.status_text.as_str()), (404, "Nope"));
+    assert_eq!(header(&resp, "cache-control"), vec!["no-store"]);
+    assert_eq!(header(&resp, "content-type"), vec!["application/json"]);
+    assert_eq!(resp.body, br#"{"path":"/gone"}"#);
+}
+
+// ---- known bugs ------------------------------------------------------------------------
+
+#[test]
+fn queue_microtask_that_throws_does_not_break_the_handler() {
     for src in [
         "export default { run() { queueMicrotask(() => { throw new Error('m') }); return 1 } }",
-        "export default { async run() { queueMicrotask(() => { throw new Error('m') }); await null; await null; return 1 } }",
-        "export default { run() { Promise.reject(new Error('unhandled')); return 1 } }",
-        "export default { async run() { setTimeout(() => { throw new Error('in timer') }, 1); await new Promise(r => setTimeout(r, 5)); return 1 } }",
-        "export default { async run() { const t = performance.now(); await new Promise(r => setTimeout(r, 2 ** 31 + 5)); return performance.now() - t } }",
-        "export default { async run() { const t = performance.now(); await new Promise(r => setTimeout(r, -5)); await new Promise(r => setTimeout(r, NaN)); return performance.now() - t < 50 } }",
-        "export default { async run(i, env) { env.KV.put('k', 'v'); return 1 } }",
-        "export default { async run(i, env) { const [a, b] = await Promise.all([env.KV.put('a', '1'), env.KV.put('b', '2')]); return [await env.KV.get('a'), await env.KV.get('b')] } }",
-        "export default { async run(i, env, ctx) { ctx.progress(50); ctx.progress(NaN); } }",
-        "export default { run(i, env, ctx) { return Object.isFrozen(env.KV) + ' ' + (env.KV.get === env.KV.get) } }",
-        "export default { run(i, env, ctx) { env.KV.get = () => 'x'; return 1 } }",
-        "export default { async run(i, env, ctx) { return await env.KV.list({prefix: 'a', cursor: 'zzz'}) } }",
-        "export default { async run(i, env, ctx) { await env.KV.put('a', 'x'); await env.KV.put('b', 'y'); return await env.KV.list({limit: 1, cursor: ''}) } }",
-        "export default { async run(i, env, ctx) { return await env.KV.list({limit: 1001}) } }",
-        "export default { async run(i, env, ctx) { return String(await crypto.subtle.digest('SHA-256', new Uint8Array(0)).then(b => b.byteLength)) } }",
-        "export default { async run() { const r = new Response(new Uint8Array([1,2,3])); const b = r.body; b[0] = 9; return Array.from(new Uint8Array(await r.arrayBuffer())) } }",
-        "export default { async run() { const u = new Uint8Array([1,2,3]); const r = new Response(u); u[0] = 9; return Array.from(await r.bytes()) } }",
-        "export default { async run() { return await new Response('\\ufeff{\"a\":1}').json() } }",
-        "export default { async run() { const u = new URL('https://a.b/p?x=1'); const p = u.searchParams; u.search = ''; return [p.size, u.href] } }",
-        "export default { async run() { const u = new URL('https://a.b/p'); u.searchParams.set('q', 'a b+c'); return [u.search, u.searchParams.get('q'), new URL(u.href).searchParams.get('q')] } }",
-        "export default { async run() { const u = new URL('https://a.b/p#frag'); u.hash = ''; return u.href } }",
-        "export default { async run() { return new URL('https://a.b/p?x').searchParams.get('x') } }",
-        "export default { async run() { return [new URL('https://a.b:443').port, new URL('http://a.b:80').host, new URL('blob:https://a.b/uuid').origin, new URL('data:text/plain,hi').origin, new URL('file:///etc/passwd').host] } }",
+        "export default { async run() { queueMicrotask(() => { throw new Error('m') }); await null; return 1 } }",
     ] {
         let r = run(src, json!(null));
-        println!("---- {src}\n{:?} {:?} {:?}", r.status, r.output, r.error.as_ref().map(|e| (&e.name, &e.message)));
-        for l in &r.logs { println!("LOG {:?} {}", l.level, l.message.lines().next().unwrap()); }
+        assert_eq!(r.status, Status::Ok, "{src}: {r:#?}");
+        assert_eq!(r.output, Some(json!(1)), "{src}");
+        // Reported like an exception in a timer callback ("Uncaught Error: ...").
+        assert!(
+            r.logs.iter().any(|l| l.level == LogLevel::Error && l.message.contains("Error: m")),
+            "{src}: the exception is not silently dropped: {:?}",
+            r.logs
+        );
     }
+}
+
+#[test]
+fn text_decoder_replacement_follows_the_encoding_standard() {
+    let src = r#"export default { run() {
+        const d = a => Array.from(new TextDecoder().decode(new Uint8Array(a)), c => c.codePointAt(0).toString(16));
+        return [d([0xc0, 0x80]), d([0xed, 0xa0, 0x80]), d([0xf4, 0x90, 0x80, 0x80]), d([0xff, 0x80, 0x41]),
+                d([0xe2, 0x82, 0x41]), d([0xf0, 0x9f, 0x98, 0x41])];
+    } }"#;
+    assert_eq!(
+        ok(src, json!(null)),
+        json!([
+            ["fffd", "fffd"],
+            ["fffd", "fffd", "fffd"],
+            ["fffd", "fffd", "fffd", "fffd"],
+            ["fffd", "fffd", "41"],
+            ["fffd", "41"],       // a truncated sequence is one maximal subpart
+            ["fffd", "41"],
+        ])
+    );
 }

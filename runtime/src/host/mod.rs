@@ -85,7 +85,7 @@ impl Invocation {
         }
     }
 
-    fn push_log(&mut self, level: LogLevel, message: String) {
+    pub(crate) fn push_log(&mut self, level: LogLevel, message: String) {
         if self.logs_truncated {
             return;
         }

@@ -157,9 +157,17 @@ fn host_matches(host: &str, pattern: &str) -> bool {
 /// (a trailing dot would otherwise slip past a deny entry).
 fn normalize_host(host: &str) -> String {
     let host = host.trim().trim_end_matches('.');
-    match host.parse::<IpAddr>() {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    match bare.parse::<IpAddr>() {
         Ok(IpAddr::V4(ip)) => return ip.to_string(),
-        Ok(IpAddr::V6(ip)) => return format!("[{ip}]"),
+        // `::ffff:a.b.c.d` reaches the same host as `a.b.c.d`: one spelling
+        // per address, or a rule on one form is bypassed by the other.
+        Ok(IpAddr::V6(ip)) => {
+            return match ip.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => format!("[{ip}]"),
+            }
+        }
         Err(_) => {}
     }
     match url::Host::parse(host) {

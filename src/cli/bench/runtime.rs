@@ -35,19 +35,23 @@ fn rss_kib() -> f64 {
 }
 
 /// Times `calls` sequential invocations of `spec`, in microseconds, sorted.
-async fn latency(rt: &Runtime, spec: &FunctionSpec, calls: usize) -> anyhow::Result<Vec<f64>> {
+/// Also returns the median time spent inside the guest per call.
+async fn latency(rt: &Runtime, spec: &FunctionSpec, calls: usize) -> anyhow::Result<(Vec<f64>, f64)> {
     for _ in 0..calls / 10 {
         rt.invoke(spec, request()).await;
     }
     let mut samples = Vec::with_capacity(calls);
+    let mut guest = Vec::with_capacity(calls);
     for _ in 0..calls {
         let t = Instant::now();
         let r = rt.invoke(spec, request()).await;
         samples.push(t.elapsed().as_secs_f64() * 1e6);
+        guest.push(r.cpu_time_us as f64);
         anyhow::ensure!(r.status == Status::Ok, "benchmark call failed: {:?}", r.error);
     }
     samples.sort_by(f64::total_cmp);
-    Ok(samples)
+    guest.sort_by(f64::total_cmp);
+    Ok((samples, percentile(&guest, 0.5)))
 }
 
 pub fn measure(calls: usize) -> anyhow::Result<Value> {
@@ -58,10 +62,10 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
 
     let mut warm = FunctionSpec::new("bench/warm/1", bytecode.clone());
     warm.isolation = Isolation::Warm;
-    let warm_lat = tokio.block_on(latency(&rt, &warm, calls))?;
+    let (warm_lat, warm_guest) = tokio.block_on(latency(&rt, &warm, calls))?;
 
     let fresh = FunctionSpec::new("bench/fresh/1", bytecode.clone());
-    let fresh_lat = tokio.block_on(latency(&rt, &fresh, calls))?;
+    let (fresh_lat, fresh_guest) = tokio.block_on(latency(&rt, &fresh, calls))?;
 
     // Cold start: a version never seen before, from bytecode to first result
     // (the compiled guest is already cached by the engine).
@@ -124,7 +128,9 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
     Ok(json!({
         "warm_call_p50_us": round(percentile(&warm_lat, 0.5)),
         "warm_call_p99_us": round(percentile(&warm_lat, 0.99)),
+        "warm_call_guest_p50_us": warm_guest,
         "fresh_call_p50_us": round(percentile(&fresh_lat, 0.5)),
+        "fresh_call_guest_p50_us": fresh_guest,
         "fresh_call_p99_us": round(percentile(&fresh_lat, 0.99)),
         "cold_start_p50_us": round(percentile(&cold, 0.5)),
         "cold_start_p99_us": round(percentile(&cold, 0.99)),
