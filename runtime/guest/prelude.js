@@ -1011,18 +1011,30 @@ function bind(ns) {
   if (d && typeof d === 'object' && KINDS.some(k => typeof d[k] === 'function')) return freeze({ obj: d });
   throw new TypeError(HANDLER_MSG);
 }
-function makeCtx(c, waits) {
-  const ctx = camelKeys(c);
-  def(ctx, 'waitUntil', function waitUntil(p) {
+// ctx methods live on a prototype (per-call closures cost more than a trivial
+// call), and the waitUntil list is per invocation: a sandbox runs one at a time.
+let waits = [];
+class ExecutionContext {
+  constructor(t) { illegal(t); }
+  waitUntil(p) {
     waits.push(Promise.resolve(p).then(() => {}, e => console.error('Uncaught (in waitUntil)', e)));
-  });
-  def(ctx, 'passThroughOnException', function passThroughOnException() {});
-  def(ctx, 'progress', function progress(percent, message) {
+  }
+  passThroughOnException() {}
+  progress(percent, message) {
     if (typeof percent !== 'number' || !(percent >= 0 && percent <= 100))
       throw new RangeError(`ctx.progress: percent must be a number between 0 and 100, got ${fmt(percent, 1, [])}`);
     hcall('progress', { percent, message: message == null ? null : `${message}` });
-  });
-  return ctx;
+  }
+}
+// The host sends ctx with JS names already; the parsed object is adopted as
+// is. Snake-case keys (older hosts, hand-written meta) are still converted.
+function makeCtx(c) {
+  if (!c || typeof c !== 'object') c = {};
+  let snake = false;
+  for (const k in c) if (k.indexOf('_') >= 0 || k === 'function') { snake = true; break; }
+  if (snake) c = camelKeys(c);
+  Object.setPrototypeOf(c, ExecutionContext.prototype);
+  return c;
 }
 function incoming(r, body) {
   r = r || {};
@@ -1034,28 +1046,40 @@ function incoming(r, body) {
 }
 function dispatch(kind, metaJson, body, desc) {
   // A reused sandbox starts every invocation from a clean slate.
-  timers.clear(); pending = new Map(); counts.clear(); marks.clear(); indent = '';
+  if (timers.size) timers.clear();
+  if (pending.size) pending = new Map();
+  if (counts.size) counts.clear();
+  if (marks.size) marks.clear();
+  indent = '';
   t0 = mono(); origin = Date.now();
-  const waits = [];
-  return (async () => {
-    const name = KINDS[kind];
-    if (!name) throw new TypeError(`unknown invocation kind ${kind}`);
-    if (!desc || !(desc.fn || desc.obj)) throw new TypeError(HANDLER_MSG);
-    const fn = desc.fn || desc.obj[name];
-    if (typeof fn !== 'function') throw new TypeError(`function has no "${name}" handler`);
-    const meta = jparse(metaJson);
-    const env = {};
-    if (meta.env && typeof meta.env === 'object') for (const k of okeys(meta.env)) dataProp(env, k, meta.env[k]);
-    env.KV = KV; env.EVENTS = EVENTS;
-    const ctx = makeCtx(meta.ctx, waits);
-    const arg = kind === 0 ? meta.input : kind === 1 ? incoming(meta.request, body) : camelKeys(meta.event);
-    let value, error, failed = false;
-    try { value = await (desc.fn ? fn(arg, env, ctx) : fn.call(desc.obj, arg, env, ctx)); }
-    catch (e) { failed = true; error = e; }
-    for (let i = 0; i < waits.length; i++) await waits[i]; // waitUntil may add more while we wait
-    if (failed) throw error;
-    return value;
-  })();
+  const name = KINDS[kind];
+  if (!name) throw new TypeError(`unknown invocation kind ${kind}`);
+  if (!desc || !(desc.fn || desc.obj)) throw new TypeError(HANDLER_MSG);
+  const fn = desc.fn || desc.obj[name];
+  if (typeof fn !== 'function') throw new TypeError(`function has no "${name}" handler`);
+  const meta = jparse(metaJson);
+  const env = meta.env && typeof meta.env === 'object' ? meta.env : {};
+  env.KV = KV; env.EVENTS = EVENTS;
+  waits = [];
+  const ctx = makeCtx(meta.ctx);
+  const arg = kind === 0 ? meta.input : kind === 1 ? incoming(meta.request, body) : camelKeys(meta.event);
+  let value;
+  try { value = desc.fn ? fn(arg, env, ctx) : fn.call(desc.obj, arg, env, ctx); }
+  catch (e) { if (!waits.length) throw e; return settleAll(Promise.reject(e), waits); }
+  // A synchronous result goes back as is (the shim accepts a non-promise):
+  // no promise machinery for handlers that never await.
+  const thenable = value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
+  if (!thenable && !waits.length) return value;
+  return settleAll(value, waits);
+}
+// Resolves with the handler's value once every waitUntil promise settled
+// (waitUntil may add more while we wait).
+async function settleAll(v, waits) {
+  let value, error, failed = false;
+  try { value = await v; } catch (e) { failed = true; error = e; }
+  for (let i = 0; i < waits.length; i++) await waits[i];
+  if (failed) throw error;
+  return value;
 }
 function finish(kind, v) {
   if (kind === 1) {

@@ -919,16 +919,18 @@ test('finish: rejects invalid results with clear errors', async () => {
   assert.throws(() => s.Q.finish(0, () => 1), { name: 'TypeError', message: 'handler result is not JSON-serializable: function' });
 });
 
+// dispatch throws synchronously or returns a plain value for synchronous
+// handlers (the shim accepts both); async wrappers make either a rejection.
 test('dispatch: missing handler, throwing handler, bad meta', async () => {
   const s = sandbox();
   const desc = s.Q.bind({ default: { fetch() {} } });
-  await assert.rejects(s.Q.dispatch(2, meta(), null, desc), { name: 'TypeError', message: 'function has no "scheduled" handler' });
-  await assert.rejects(s.Q.dispatch(0, meta(), null, desc), { message: 'function has no "run" handler' });
-  await assert.rejects(s.Q.dispatch(3, meta(), null, desc), { message: 'function has no "event" handler' });
+  await assert.rejects(async () => s.Q.dispatch(2, meta(), null, desc), { name: 'TypeError', message: 'function has no "scheduled" handler' });
+  await assert.rejects(async () => s.Q.dispatch(0, meta(), null, desc), { message: 'function has no "run" handler' });
+  await assert.rejects(async () => s.Q.dispatch(3, meta(), null, desc), { message: 'function has no "event" handler' });
   const thrower = s.Q.bind({ default: { run() { throw new RangeError('user bug'); } } });
-  await assert.rejects(s.Q.dispatch(0, meta(), null, thrower), { name: 'RangeError', message: 'user bug' });
-  await assert.rejects(s.Q.dispatch(0, '{not json', null, thrower), { name: 'SyntaxError' });
-  await assert.rejects(s.Q.dispatch(9, meta(), null, thrower), { message: /unknown invocation kind/ });
+  await assert.rejects(async () => s.Q.dispatch(0, meta(), null, thrower), { name: 'RangeError', message: 'user bug' });
+  await assert.rejects(async () => s.Q.dispatch(0, '{not json', null, thrower), { name: 'SyntaxError' });
+  await assert.rejects(async () => s.Q.dispatch(9, meta(), null, thrower), { message: /unknown invocation kind/ });
 });
 
 test('dispatch: resolves only after waitUntil promises settle; their rejections are logged', async () => {

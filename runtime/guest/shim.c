@@ -225,8 +225,15 @@ static int32_t settle(void) {
         out_set((const uint8_t *)tmp, (size_t)n, NULL, 0, 0);
         return ST_PENDING;
     }
-    JSValue result = JS_PromiseResult(ctx, top_promise);
-    JS_FreeValue(ctx, top_promise);
+    JSValue result;
+    if (st == JS_PROMISE_NOT_A_PROMISE) {
+        // dispatch() returned a synchronous handler's value directly.
+        result = top_promise;
+        st = JS_PROMISE_FULFILLED;
+    } else {
+        result = JS_PromiseResult(ctx, top_promise);
+        JS_FreeValue(ctx, top_promise);
+    }
     top_promise = JS_UNDEFINED;
     if (st == JS_PROMISE_REJECTED) {
         JS_Throw(ctx, result);

@@ -22,16 +22,21 @@ use crate::limits::Limits;
 use crate::result::{LogEntry, LogLevel};
 use services::Services;
 
-/// Who is being invoked, as the function sees it in `ctx`.
+/// Who is being invoked, as the function sees it in `ctx`. Serialised with
+/// the JS names (`invocationId`, `functionName`...) so the guest can adopt the
+/// parsed object as `ctx` without converting keys on every call.
 #[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InvocationContext {
     pub invocation_id: String,
     pub tenant: String,
+    #[serde(rename = "functionName")]
     pub function: String,
     pub version: u64,
     /// http, cron, event, manual, embedded, cli...
     pub trigger: String,
-    /// Extra fields passed through to `ctx` (e.g. an event's attempt number).
+    /// Extra fields passed through to `ctx` (e.g. an event's attempt number);
+    /// use camelCase keys.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
