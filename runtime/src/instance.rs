@@ -141,6 +141,19 @@ impl Instance {
         Ok(())
     }
 
+    /// Resets to the snapshot and gives back all memory (for sandboxes that
+    /// will wait in the pool behind hotter ones).
+    pub(crate) fn reset_cold(&mut self) -> Result<(), RuntimeError> {
+        let snap = self.snapshot.clone().ok_or_else(|| RuntimeError::Internal("reset without a snapshot".into()))?;
+        // SAFETY: mapped by map_snapshot; no guest code is running.
+        unsafe { snap.release_all(self.base(), self.mem_len()) }.map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        let st = self.env.as_mut(&mut self.store);
+        st.invocation = None;
+        st.load_logs.clear();
+        self.poisoned = false;
+        Ok(())
+    }
+
     pub fn snapshot(&self) -> Option<&Arc<Snapshot>> {
         self.snapshot.as_ref()
     }

@@ -19,13 +19,18 @@ pub struct PoolConfig {
     pub max_idle_per_version: usize,
     /// Idle sandboxes kept overall.
     pub max_idle_total: usize,
-    /// Idle sandboxes (and templates) unused this long are dropped.
+    /// Idle sandboxes unused this long are dropped (templates with them).
     pub idle_ttl: Duration,
+    /// Idle sandboxes per version kept hot (their touched pages stay mapped,
+    /// so their next call takes no page faults). Sandboxes are reused last in,
+    /// first out, so these serve steady traffic; the rest give their memory
+    /// back when they go idle.
+    pub hot_per_version: usize,
 }
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self { max_idle_per_version: 16, max_idle_total: 2000, idle_ttl: Duration::from_secs(300) }
+        Self { max_idle_per_version: 16, max_idle_total: 2000, idle_ttl: Duration::from_secs(300), hot_per_version: 4 }
     }
 }
 
@@ -114,8 +119,12 @@ impl Pool {
         if instance.poisoned {
             return;
         }
-        if fresh && instance.reset().is_err() {
-            return;
+        if fresh {
+            let idle_now = self.inner.lock().slots.get(&key).map_or(0, |s| s.idle.len());
+            let r = if idle_now < self.config.hot_per_version { instance.reset() } else { instance.reset_cold() };
+            if r.is_err() {
+                return;
+            }
         }
         let mut inner = self.inner.lock();
         let total = inner.idle_total;

@@ -4,15 +4,25 @@
 //! is written once into a memfd. An instance that should start from that state
 //! maps the memfd `MAP_PRIVATE | MAP_FIXED` over the first bytes of its own
 //! linear memory: nothing is copied, pages are shared with every other
-//! instance of the same snapshot until written. Resetting is
-//! `madvise(MADV_DONTNEED)`: the kernel drops exactly the pages the call
-//! dirtied (they fall back to the memfd contents) and zeroes memory grown
-//! beyond the snapshot. Its cost follows the pages touched, not the image size
-//! (the technique Wasmtime uses for its pooling allocator).
+//! instance of the same snapshot until written.
+//!
+//! Resetting touches only the pages that became private copies: one read of
+//! `/proc/self/pagemap` tells which pages of the mapping are anonymous now
+//! (copied on write since the mapping was made); those are copied back from a
+//! read-only view of the snapshot and stay mapped, so the next call takes no
+//! page faults at all. If that private set grows past a bound, the pages are
+//! released with `madvise(MADV_DONTNEED)` instead (they fall back to the memfd
+//! contents), which keeps idle sandboxes small. Memory grown beyond the
+//! snapshot is always released (it reads as zero again). Without pagemap
+//! access the whole image is released with `madvise`, which is correct but
+//! costs a fault per page the next call touches.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
+use std::sync::OnceLock;
 
 use thiserror::Error;
 
@@ -34,6 +44,39 @@ pub struct Snapshot {
     file: File,
     /// Length of the image in bytes: a whole number of wasm pages.
     len: usize,
+    /// A read-only shared view of the image: the source of resets.
+    view: *const u8,
+}
+
+// SAFETY: `view` is a read-only mapping owned by the snapshot and unmapped
+// only on drop; reading it from any thread is fine.
+unsafe impl Send for Snapshot {}
+unsafe impl Sync for Snapshot {}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        // SAFETY: mapped in `capture` with this length.
+        unsafe { libc::munmap(self.view as *mut libc::c_void, self.len) };
+    }
+}
+
+/// Private pages kept mapped per sandbox before a reset releases them.
+const MAX_PRIVATE_PAGES: usize = 512;
+const PM_PRESENT: u64 = 1 << 63;
+const PM_FILE_OR_SHARED: u64 = 1 << 61;
+
+fn pagemap() -> Option<&'static File> {
+    static PAGEMAP: OnceLock<Option<File>> = OnceLock::new();
+    PAGEMAP.get_or_init(|| File::open("/proc/self/pagemap").ok()).as_ref()
+}
+
+/// What a reset did, for tests and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResetStats {
+    /// Pages copied back from the snapshot.
+    pub copied: usize,
+    /// True when the private pages were released instead.
+    pub released: bool,
 }
 
 fn page_size() -> usize {
@@ -61,13 +104,19 @@ impl Snapshot {
             let end = (offset + chunk).min(image.len());
             let part = &image[offset..end];
             if part.iter().any(|b| *b != 0) {
-                use std::os::unix::fs::FileExt;
                 file.write_all_at(part, offset as u64).map_err(SnapshotError::Write)?;
             }
             offset = end;
         }
         file.flush().map_err(SnapshotError::Write)?;
-        Ok(Self { file, len: image.len() })
+        // SAFETY: a fresh read-only shared mapping of the memfd we own.
+        let view = unsafe {
+            libc::mmap(std::ptr::null_mut(), image.len(), libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0)
+        };
+        if view == libc::MAP_FAILED {
+            return Err(SnapshotError::Map(std::io::Error::last_os_error()));
+        }
+        Ok(Self { file, len: image.len(), view: view as *const u8 })
     }
 
     pub fn len(&self) -> usize {
@@ -107,18 +156,77 @@ impl Snapshot {
     /// # Safety
     /// Same as [`Snapshot::map_over`]; `base` must have been mapped with this
     /// snapshot.
-    pub unsafe fn reset(&self, base: *mut u8, current_len: usize) -> Result<(), SnapshotError> {
-        if libc::madvise(base.cast(), self.len, libc::MADV_DONTNEED) != 0 {
-            return Err(SnapshotError::Reset(std::io::Error::last_os_error()));
-        }
-        if current_len > self.len {
-            let tail = base.add(self.len);
-            if libc::madvise(tail.cast(), current_len - self.len, libc::MADV_DONTNEED) != 0 {
-                return Err(SnapshotError::Reset(std::io::Error::last_os_error()));
+    pub unsafe fn reset(&self, base: *mut u8, current_len: usize) -> Result<ResetStats, SnapshotError> {
+        let stats = match self.private_runs(base) {
+            Some((runs, pages)) if pages <= MAX_PRIVATE_PAGES => {
+                for &(start, n) in &runs {
+                    let off = start * page_size();
+                    std::ptr::copy_nonoverlapping(self.view.add(off), base.add(off), n * page_size());
+                }
+                ResetStats { copied: pages, released: false }
             }
+            Some((runs, _)) => {
+                for &(start, n) in &runs {
+                    release(base.add(start * page_size()), n * page_size())?;
+                }
+                ResetStats { copied: 0, released: true }
+            }
+            None => {
+                release(base, self.len)?;
+                ResetStats { copied: 0, released: true }
+            }
+        };
+        if current_len > self.len {
+            release(base.add(self.len), current_len - self.len)?;
         }
-        Ok(())
+        Ok(stats)
     }
+
+    /// Like [`Snapshot::reset`], but releases every page instead of copying
+    /// any back: a sandbox that may stay idle a while then costs almost no
+    /// memory, at the price of page faults on its next call.
+    ///
+    /// # Safety
+    /// Same as [`Snapshot::reset`].
+    pub unsafe fn release_all(&self, base: *mut u8, current_len: usize) -> Result<(), SnapshotError> {
+        release(base, current_len.max(self.len))
+    }
+
+    /// Runs `(first page, count)` of pages that are private copies now, and
+    /// their total; `None` if pagemap cannot be read.
+    fn private_runs(&self, base: *mut u8) -> Option<(Vec<(usize, usize)>, usize)> {
+        thread_local! {
+            static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        let pm = pagemap()?;
+        let pages = self.len / page_size();
+        BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.resize(pages * 8, 0);
+            let offset = (base as usize / page_size()) as u64 * 8;
+            pm.read_exact_at(&mut buf, offset).ok()?;
+            let mut runs: Vec<(usize, usize)> = Vec::new();
+            let mut total = 0;
+            for (i, e) in buf.chunks_exact(8).enumerate() {
+                let e = u64::from_le_bytes(e.try_into().expect("8 bytes"));
+                if e & PM_PRESENT != 0 && e & PM_FILE_OR_SHARED == 0 {
+                    total += 1;
+                    match runs.last_mut() {
+                        Some((start, n)) if *start + *n == i => *n += 1,
+                        _ => runs.push((i, 1)),
+                    }
+                }
+            }
+            Some((runs, total))
+        })
+    }
+}
+
+unsafe fn release(p: *mut u8, len: usize) -> Result<(), SnapshotError> {
+    if libc::madvise(p.cast(), len, libc::MADV_DONTNEED) != 0 {
+        return Err(SnapshotError::Reset(std::io::Error::last_os_error()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -165,9 +273,17 @@ mod tests {
         assert_eq!(mem.bytes()[page + 5], 9);
         mem.bytes()[10] = 1;
         mem.bytes()[3 * page] = 42; // "grown" memory beyond the image
-        unsafe { snap.reset(mem.0, 4 * page).unwrap() };
+        let stats = unsafe { snap.reset(mem.0, 4 * page).unwrap() };
         assert_eq!(mem.bytes()[10], 7);
         assert_eq!(mem.bytes()[3 * page], 0);
+        // Only the written OS page was a private copy.
+        assert_eq!(stats, ResetStats { copied: 1, released: false });
+        // A second reset with nothing written copies that page again (it
+        // stays private) and still restores the image.
+        mem.bytes()[page + 5] = 0;
+        let stats = unsafe { snap.reset(mem.0, 4 * page).unwrap() };
+        assert_eq!(mem.bytes()[page + 5], 9);
+        assert_eq!(stats.copied, 2);
         // A second mapping of the same snapshot is independent.
         let other = Region::new(2 * page);
         unsafe { snap.map_over(other.0).unwrap() };

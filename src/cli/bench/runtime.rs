@@ -28,10 +28,19 @@ fn request() -> InvokeRequest {
     }
 }
 
-fn rss_kib() -> f64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: f64 = statm.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    pages * 4.0
+/// (resident, private) KiB of this process. Resident counts a page of a
+/// snapshot shared by many sandboxes once per sandbox; private (RssAnon)
+/// counts what each sandbox really owns.
+fn rss_kib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| -> f64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    (field("VmRSS:"), field("RssAnon:"))
 }
 
 /// Times `calls` sequential invocations of `spec`, in microseconds, sorted.
@@ -110,7 +119,8 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
     })?;
     let idle = rt.pool().stats().idle_instances;
     let after = rss_kib();
-    let per_instance_kib = (after - before) / idle.max(1) as f64;
+    let per_instance_kib = (after.0 - before.0) / idle.max(1) as f64;
+    let private_kib = (after.1 - before.1) / idle.max(1) as f64;
 
     // Timeout accuracy: how far past the deadline an infinite loop stops.
     let looper = rt.compile("export default { run() { while (true) {} } }", "loop.js")?;
@@ -138,6 +148,7 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
         "fib25_native_ms": round(native_ms),
         "fib25_ratio": round(wasm_ms / native_ms),
         "idle_instance_rss_kib": round(per_instance_kib),
+        "idle_instance_private_kib": round(private_kib),
         "instances_1000_rss_mib": round(per_instance_kib * 1000.0 / 1024.0),
         "idle_instances_measured": idle,
         "timeout_overshoot_p50_ms": round(percentile(&over, 0.5)),
