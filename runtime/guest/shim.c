@@ -513,8 +513,9 @@ EXPORT("qz_load") int32_t qz_load(const uint8_t *bc, uint32_t len) {
     if (JS_IsException(h)) return fail_with_exception();
     JS_FreeValue(ctx, handler);
     handler = h;
-    // Drop garbage from loading so the snapshot taken next is small.
-    JS_RunGC(rt);
+    // No JS_RunGC here: a full collection marks every object, so it would
+    // write to (and copy on write) every page of the base snapshot, several
+    // times the cost of the load itself; the garbage it would free is small.
     out_str("{}");
     return ST_DONE;
 }

@@ -102,7 +102,7 @@ impl Engine {
             }
             GuestStatus::Pending { .. } => return Err(RuntimeError::Internal("guest init pending".into())),
         }
-        let base = Arc::new(capture(&inst)?);
+        let base = Arc::new(inst.capture()?);
         Ok(Self { shared, base, config, module_from_cache })
     }
 
@@ -145,7 +145,7 @@ impl Engine {
             GuestStatus::Pending { .. } => return Err(RuntimeError::Internal("load pending".into())),
         }
         let load_logs = std::mem::take(&mut inst.host().load_logs);
-        let snapshot = Arc::new(capture(&inst)?);
+        let snapshot = Arc::new(inst.capture()?);
         // Re-map this sandbox onto its own snapshot so it shares pages with
         // every later instance of the version and can be reset cheaply.
         inst.map_snapshot(snapshot.clone())?;
@@ -164,9 +164,6 @@ impl Engine {
     }
 }
 
-fn capture(inst: &Instance) -> Result<Snapshot, RuntimeError> {
-    Snapshot::capture(&inst.memory_image()).map_err(|e| RuntimeError::Internal(e.to_string()))
-}
 
 /// Loads the compiled guest from the cache keyed by guest hash + wasmer
 /// version, or compiles it and writes the cache atomically.

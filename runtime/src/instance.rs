@@ -107,10 +107,13 @@ impl Instance {
         self.memory.view(&self.store).data_size() as usize
     }
 
-    /// Copies the whole linear memory (used to build snapshots).
-    pub(crate) fn memory_image(&self) -> Vec<u8> {
-        // SAFETY: no guest code runs while we hold the store.
-        unsafe { self.memory.view(&self.store).data_unchecked().to_vec() }
+    /// Captures the whole linear memory as a snapshot.
+    pub(crate) fn capture(&self) -> Result<Snapshot, RuntimeError> {
+        // SAFETY: no guest code runs while we hold the store, and the slice
+        // does not outlive this call.
+        let view = self.memory.view(&self.store);
+        let image = unsafe { view.data_unchecked() };
+        Snapshot::capture(image).map_err(|e| RuntimeError::Internal(e.to_string()))
     }
 
     /// Replaces this (blank) instance's memory contents with `snap`.

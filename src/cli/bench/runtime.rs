@@ -88,6 +88,22 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
         rt.pool().remove(&spec.key);
     }
     cold.sort_by(f64::total_cmp);
+    // Its parts: loading a version (prepare) and a sandbox from a template.
+    let limits = Limits::default();
+    let mut prepare = Vec::new();
+    let mut instantiate = Vec::new();
+    for _ in 0..100 {
+        let t = Instant::now();
+        let (template, first) = rt.engine().prepare(&bytecode, &limits)?;
+        prepare.push(t.elapsed().as_secs_f64() * 1e6);
+        drop(first);
+        let t = Instant::now();
+        let inst = rt.engine().instantiate(&template)?;
+        instantiate.push(t.elapsed().as_secs_f64() * 1e6);
+        drop(inst);
+    }
+    prepare.sort_by(f64::total_cmp);
+    instantiate.sort_by(f64::total_cmp);
 
     // Compute: fib(25) in the sandbox (time inside the guest) and natively.
     let fib_src = format!("{FIB}\nexport default {{ run() {{ return fib(25) }} }}");
@@ -144,6 +160,8 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
         "fresh_call_p99_us": round(percentile(&fresh_lat, 0.99)),
         "cold_start_p50_us": round(percentile(&cold, 0.5)),
         "cold_start_p99_us": round(percentile(&cold, 0.99)),
+        "prepare_version_p50_us": round(percentile(&prepare, 0.5)),
+        "instantiate_p50_us": round(percentile(&instantiate, 0.5)),
         "fib25_wasm_ms": round(wasm_ms),
         "fib25_native_ms": round(native_ms),
         "fib25_ratio": round(wasm_ms / native_ms),
