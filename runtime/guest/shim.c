@@ -127,6 +127,17 @@ static uint32_t out_len;
 EXPORT("qz_out_ptr") uint8_t *qz_out_ptr(void) { return out_buf; }
 EXPORT("qz_out_len") uint32_t qz_out_len(void) { return out_len; }
 EXPORT("qz_heap_peak") uint32_t qz_heap_peak(void) { return (uint32_t)heap_peak; }
+
+// A fixed block the host reads and writes directly, so a call needs a single
+// guest entry: small inputs go in `in`, results are found through out_ptr /
+// out_len, and heap_peak needs no call. The layout is mirrored in
+// runtime/src/guest_abi.rs (IoBlock).
+#define QZ_IN_CAP 16384
+static struct {
+    uint32_t out_ptr, out_len, heap_peak, in_cap;
+    uint8_t in[QZ_IN_CAP];
+} qz_io = { 0, 0, 0, QZ_IN_CAP, {0} };
+EXPORT("qz_io") void *qz_io_addr(void) { return &qz_io; }
 EXPORT("qz_alloc") void *qz_alloc(uint32_t n) { return malloc(n ? n : 1); }
 EXPORT("qz_free") void qz_free(void *p) { free(p); }
 
@@ -146,10 +157,19 @@ static void out_set(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen
 
 static void out_str(const char *s) { out_set((const uint8_t *)s, strlen(s), NULL, 0, 0); }
 
+static int32_t publish(int32_t status) {
+    qz_io.out_ptr = (uint32_t)(uintptr_t)out_buf;
+    qz_io.out_len = out_len;
+    qz_io.heap_peak = (uint32_t)heap_peak;
+    return status;
+}
+
 // ---- runtime state ----------------------------------------------------------
 static JSRuntime *rt;
 static JSContext *ctx;
 static JSValue quasm_obj;   // globalThis.__quasm, the prelude's entry points
+static JSValue invoke_fn;   // __quasm.invoke, cached: looked up on every call
+static JSValue ctx_proto;   // ExecutionContext.prototype for native-built ctx
 static JSValue handler;     // the user module's default export
 static JSValue top_promise; // the running invocation
 static int32_t call_kind;
@@ -459,6 +479,8 @@ EXPORT("qz_init") int32_t qz_init(uint32_t max_stack) {
     quasm_obj = JS_GetPropertyStr(ctx, global, "__quasm");
     JS_FreeValue(ctx, global);
     if (!JS_IsObject(quasm_obj)) { out_str("{\"name\":\"PreludeError\",\"message\":\"no __quasm\"}"); return ST_ERROR; }
+    invoke_fn = JS_GetPropertyStr(ctx, quasm_obj, "invoke");
+    ctx_proto = JS_GetPropertyStr(ctx, quasm_obj, "ctxProto");
     return ST_DONE;
 }
 
@@ -520,27 +542,72 @@ EXPORT("qz_load") int32_t qz_load(const uint8_t *bc, uint32_t len) {
     return ST_DONE;
 }
 
-// Starts a handler. kind: 0 run, 1 fetch, 2 scheduled, 3 event.
-EXPORT("qz_call") int32_t qz_call(int32_t kind, const char *meta, uint32_t meta_len, const uint8_t *body,
-                                  uint32_t body_len, uint64_t seed, uint32_t mem_limit) {
+// Builds env and ctx from the host's bindings: entries of
+//   tag u8 | key_len u32 | key | value_len u32 | value | NUL
+// with tag 'E' (env string), 's' (ctx string), 'n' (ctx number) or 'j' (ctx
+// JSON). Native construction avoids a JSON round trip on every call.
+static int build_bindings(const uint8_t *p, uint32_t n, JSValue *env, JSValue *cx) {
+    *env = JS_NewObject(ctx);
+    *cx = JS_NewObjectProto(ctx, ctx_proto);
+    uint32_t i = 0;
+    while (i < n) {
+        if (n - i < 5) goto malformed;
+        uint8_t tag = p[i];
+        uint32_t kl, vl;
+        memcpy(&kl, p + i + 1, 4);
+        i += 5;
+        if (n - i < kl + 4) goto malformed;
+        const char *k = (const char *)p + i;
+        i += kl;
+        memcpy(&vl, p + i, 4);
+        i += 4;
+        if (n - i < vl + 1) goto malformed;
+        const char *v = (const char *)p + i;
+        i += vl + 1; // value, then its NUL
+        JSValue val;
+        switch (tag) {
+        case 'E': case 's': val = JS_NewStringLen(ctx, v, vl); break;
+        case 'n': val = JS_NewFloat64(ctx, strtod(v, NULL)); break;
+        case 'j': val = JS_ParseJSON(ctx, v, vl, "<ctx>"); break;
+        default: goto malformed;
+        }
+        if (JS_IsException(val)) return -1;
+        JSAtom a = JS_NewAtomLen(ctx, k, kl);
+        int r = JS_SetProperty(ctx, tag == 'E' ? *env : *cx, a, val);
+        JS_FreeAtom(ctx, a);
+        if (r < 0) return -1;
+    }
+    return 0;
+malformed:
+    JS_ThrowInternalError(ctx, "malformed bindings from the host");
+    return -1;
+}
+
+// Starts a handler. kind: 0 run, 1 fetch, 2 scheduled, 3 event. `input` is
+// JSON followed by a NUL (input_len excludes it): the input, the event, or
+// for fetch the request's method, url and headers.
+EXPORT("qz_call") int32_t qz_call(int32_t kind, const char *input, uint32_t input_len, const uint8_t *body,
+                                  uint32_t body_len, const uint8_t *bind, uint32_t bind_len, uint64_t seed,
+                                  uint32_t mem_limit) {
     qz_reseed_random(ctx, seed);
     js_limit = mem_limit;
     js_oom = 0;
     heap_peak = heap_break;
     call_kind = kind;
-    JSValue args[4];
+    JSValue args[6];
     args[0] = JS_NewInt32(ctx, kind);
-    args[1] = JS_NewStringLen(ctx, meta, meta_len);
+    args[1] = input_len ? JS_ParseJSON(ctx, input, input_len, "<input>") : JS_NULL;
     args[2] = body ? JS_NewUint8ArrayCopy(ctx, body, body_len) : JS_NULL;
     args[3] = JS_DupValue(ctx, handler);
-    JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "dispatch");
-    JSValue p = JS_Call(ctx, fn, quasm_obj, 4, args);
-    JS_FreeValue(ctx, fn);
-    for (int i = 0; i < 4; i++) JS_FreeValue(ctx, args[i]);
-    if (JS_IsException(p)) return fail_with_exception();
+    args[4] = JS_UNDEFINED;
+    args[5] = JS_UNDEFINED;
+    int bad = JS_IsException(args[1]) || build_bindings(bind, bind_len, &args[4], &args[5]) < 0;
+    JSValue p = bad ? JS_EXCEPTION : JS_Call(ctx, invoke_fn, quasm_obj, 6, args);
+    for (int i = 0; i < 6; i++) JS_FreeValue(ctx, args[i]);
+    if (JS_IsException(p)) return publish(fail_with_exception());
     JS_FreeValue(ctx, top_promise);
     top_promise = p;
-    return settle();
+    return publish(settle());
 }
 
 EXPORT("qz_resume") int32_t qz_resume(int32_t id, int32_t ok, const char *meta, uint32_t meta_len,
@@ -554,16 +621,16 @@ EXPORT("qz_resume") int32_t qz_resume(int32_t id, int32_t ok, const char *meta, 
     JSValue r = JS_Call(ctx, fn, quasm_obj, 4, args);
     JS_FreeValue(ctx, fn);
     for (int i = 0; i < 4; i++) JS_FreeValue(ctx, args[i]);
-    if (JS_IsException(r)) return fail_with_exception();
+    if (JS_IsException(r)) return publish(fail_with_exception());
     JS_FreeValue(ctx, r);
-    return settle();
+    return publish(settle());
 }
 
 EXPORT("qz_tick") int32_t qz_tick(void) {
     JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "tick");
     JSValue r = JS_Call(ctx, fn, quasm_obj, 0, NULL);
     JS_FreeValue(ctx, fn);
-    if (JS_IsException(r)) return fail_with_exception();
+    if (JS_IsException(r)) return publish(fail_with_exception());
     JS_FreeValue(ctx, r);
-    return settle();
+    return publish(settle());
 }

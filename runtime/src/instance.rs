@@ -20,12 +20,20 @@ struct Exports {
     init: TypedFunction<u32, i32>,
     compile: TypedFunction<(u32, u32, u32, u32), i32>,
     load: TypedFunction<(u32, u32), i32>,
-    call: TypedFunction<(i32, u32, u32, u32, u32, u64, u32), i32>,
+    call: TypedFunction<(i32, u32, u32, u32, u32, u32, u32, u64, u32), i32>,
     resume: TypedFunction<(i32, i32, u32, u32, u32, u32), i32>,
     tick: TypedFunction<(), i32>,
     out_ptr: TypedFunction<(), u32>,
     out_len: TypedFunction<(), u32>,
-    heap_peak: TypedFunction<(), u32>,
+}
+
+/// Offsets in the guest's `qz_io` block (see shim.c).
+mod io {
+    pub const OUT_PTR: u64 = 0;
+    pub const OUT_LEN: u64 = 4;
+    pub const HEAP_PEAK: u64 = 8;
+    pub const IN_CAP: u64 = 12;
+    pub const IN: u64 = 16;
 }
 
 pub struct Instance {
@@ -33,6 +41,9 @@ pub struct Instance {
     pub(crate) env: FunctionEnv<HostState>,
     memory: Memory,
     exports: Exports,
+    /// Address of the guest's I/O block and the capacity of its input area.
+    io: u64,
+    in_cap: usize,
     /// The image this instance was started from and resets to.
     snapshot: Option<Arc<Snapshot>>,
     /// Set after a trap: the guest's state (stack pointer, heap) is unknown.
@@ -82,17 +93,22 @@ impl Instance {
             tick: typed!("qz_tick"),
             out_ptr: typed!("qz_out_ptr"),
             out_len: typed!("qz_out_len"),
-            heap_peak: typed!("qz_heap_peak"),
         };
         // wasi-libc's reactor constructors (stdio buffers etc.).
         if let Ok(f) = e.get_typed_function::<(), ()>(&store, "_initialize") {
             f.call(&mut store).map_err(|t| RuntimeError::Instantiate(format!("guest _initialize trapped: {t}")))?;
         }
+        let io_fn: TypedFunction<(), u32> = typed!("qz_io");
+        let io = u64::from(io_fn.call(&mut store).map_err(|t| RuntimeError::Instantiate(t.message()))?);
+        let mut cap = [0u8; 4];
+        memory.view(&store).read(io + io::IN_CAP, &mut cap).map_err(|e| RuntimeError::Instantiate(e.to_string()))?;
         Ok(Self {
             store,
             env,
             memory,
             exports,
+            io,
+            in_cap: u32::from_le_bytes(cap) as usize,
             snapshot: None,
             poisoned: false,
             guest_time: Duration::ZERO,
@@ -221,6 +237,57 @@ impl Instance {
         GuestStatus::decode(code, out)
     }
 
+    fn read_u32(&self, at: u64) -> Result<u32, RuntimeError> {
+        let mut b = [0u8; 4];
+        self.memory.view(&self.store).read(at, &mut b).map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    /// The status of call/resume/tick, whose result the guest published in
+    /// the I/O block: no extra guest entries.
+    fn published(&mut self, code: i32) -> Result<GuestStatus, RuntimeError> {
+        let ptr = self.read_u32(self.io + io::OUT_PTR)?;
+        let len = self.read_u32(self.io + io::OUT_LEN)?;
+        let mut buf = vec![0u8; len as usize];
+        self.memory
+            .view(&self.store)
+            .read(u64::from(ptr), &mut buf)
+            .map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        GuestStatus::decode(code, buf)
+    }
+
+    /// Places buffers in guest memory: in the I/O block when they all fit
+    /// (no guest entry), else in fresh allocations. Returns their addresses
+    /// (0 for empty buffers) and whether they must be freed.
+    fn put_args<const N: usize>(&mut self, bufs: [&[u8]; N]) -> Result<([u32; N], bool), RuntimeError> {
+        let mut addrs = [0u32; N];
+        if bufs.iter().map(|b| b.len()).sum::<usize>() <= self.in_cap {
+            let view = self.memory.view(&self.store);
+            let mut at = self.io + io::IN;
+            for (i, b) in bufs.iter().enumerate() {
+                if !b.is_empty() {
+                    view.write(at, b).map_err(|e| RuntimeError::Internal(e.to_string()))?;
+                    addrs[i] = at as u32;
+                    at += b.len() as u64;
+                }
+            }
+            return Ok((addrs, false));
+        }
+        for (i, b) in bufs.iter().enumerate() {
+            addrs[i] = self.put(b)?;
+        }
+        Ok((addrs, true))
+    }
+
+    fn release_args<const N: usize>(&mut self, addrs: [u32; N], owned: bool) -> Result<(), RuntimeError> {
+        if owned {
+            for a in addrs {
+                self.release(a)?;
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn init(&mut self, max_stack: u32) -> Result<GuestStatus, RuntimeError> {
         let init = self.exports.init.clone();
         let code = self.enter(|s| init.call(s, max_stack))?;
@@ -247,50 +314,45 @@ impl Instance {
         self.status(code)
     }
 
+    /// Starts a handler. `input` is JSON followed by a NUL byte; `bindings`
+    /// is the env/ctx encoding built by `invoke::bindings`.
     pub(crate) fn call(
         &mut self,
         kind: HandlerKind,
-        meta: &[u8],
+        input: &[u8],
         body: Option<&[u8]>,
+        bindings: &[u8],
         seed: u64,
         js_memory_limit: u32,
     ) -> Result<GuestStatus, RuntimeError> {
-        let m = self.put(meta)?;
-        let b = match body {
-            Some(b) if !b.is_empty() => self.put(b)?,
-            _ => 0,
-        };
-        let (ml, bl) = (meta.len() as u32, body.map_or(0, |b| b.len() as u32));
+        debug_assert_eq!(input.last(), Some(&0), "input JSON must end with a NUL");
+        let body = body.unwrap_or_default();
+        let ([i, b, g], owned) = self.put_args([input, body, bindings])?;
+        let (il, bl, gl) = (input.len() as u32 - 1, body.len() as u32, bindings.len() as u32);
         let call = self.exports.call.clone();
-        let code = self.enter(|s| call.call(s, kind as i32, m, ml, b, bl, seed, js_memory_limit))?;
-        self.release(m)?;
-        self.release(b)?;
-        self.status(code)
+        let code = self.enter(|s| call.call(s, kind as i32, i, il, b, bl, g, gl, seed, js_memory_limit))?;
+        self.release_args([i, b, g], owned)?;
+        self.published(code)
     }
 
     pub(crate) fn resume(&mut self, id: i32, ok: bool, meta: &[u8], body: Option<&[u8]>) -> Result<GuestStatus, RuntimeError> {
-        let m = self.put(meta)?;
-        let b = match body {
-            Some(b) if !b.is_empty() => self.put(b)?,
-            _ => 0,
-        };
-        let (ml, bl) = (meta.len() as u32, body.map_or(0, |b| b.len() as u32));
+        let body = body.unwrap_or_default();
+        let ([m, b], owned) = self.put_args([meta, body])?;
+        let (ml, bl) = (meta.len() as u32, body.len() as u32);
         let resume = self.exports.resume.clone();
         let code = self.enter(|s| resume.call(s, id, i32::from(ok), m, ml, b, bl))?;
-        self.release(m)?;
-        self.release(b)?;
-        self.status(code)
+        self.release_args([m, b], owned)?;
+        self.published(code)
     }
 
     pub(crate) fn tick(&mut self) -> Result<GuestStatus, RuntimeError> {
         let tick = self.exports.tick.clone();
         let code = self.enter(|s| tick.call(s))?;
-        self.status(code)
+        self.published(code)
     }
 
     pub(crate) fn heap_peak(&mut self) -> u64 {
-        let f = self.exports.heap_peak.clone();
-        self.enter(|s| f.call(s)).map(u64::from).unwrap_or(0)
+        self.read_u32(self.io + io::HEAP_PEAK).map(u64::from).unwrap_or(0)
     }
 
     pub(crate) fn host(&mut self) -> &mut HostState {

@@ -53,16 +53,55 @@ impl InvokeRequest {
     }
 }
 
-#[derive(Serialize)]
-struct Meta<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    input: Option<&'a serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event: Option<&'a serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<&'a HttpRequest>,
-    env: &'a BTreeMap<String, String>,
-    ctx: &'a InvocationContext,
+/// Encodes env and ctx for the shim, which builds both objects natively:
+/// entries of `tag u8 | key_len u32 | key | value_len u32 | value | NUL`,
+/// tag `E` env string, `s` ctx string, `n` ctx number, `j` ctx JSON.
+pub(crate) fn bindings(env: &BTreeMap<String, String>, ctx: &InvocationContext) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    let mut entry = |tag: u8, k: &str, v: &[u8]| {
+        out.push(tag);
+        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        out.extend_from_slice(v);
+        out.push(0);
+    };
+    for (k, v) in env {
+        entry(b'E', k, v.as_bytes());
+    }
+    entry(b's', "invocationId", ctx.invocation_id.as_bytes());
+    entry(b's', "tenant", ctx.tenant.as_bytes());
+    entry(b's', "functionName", ctx.function.as_bytes());
+    entry(b'n', "version", ctx.version.to_string().as_bytes());
+    entry(b's', "trigger", ctx.trigger.as_bytes());
+    for (k, v) in &ctx.extra {
+        let k = camel_case(k);
+        match v {
+            serde_json::Value::String(s) => entry(b's', &k, s.as_bytes()),
+            serde_json::Value::Number(n) => entry(b'n', &k, n.to_string().as_bytes()),
+            other => entry(b'j', &k, other.to_string().as_bytes()),
+        }
+    }
+    out
+}
+
+/// `attempt_count` -> `attemptCount`: ctx keys follow JS naming.
+fn camel_case(k: &str) -> std::borrow::Cow<'_, str> {
+    if !k.contains('_') {
+        return k.into();
+    }
+    let mut out = String::with_capacity(k.len());
+    let mut chars = k.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&n) if c == '_' && (n.is_ascii_lowercase() || n.is_ascii_digit()) => {
+                out.push(n.to_ascii_uppercase());
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out.into()
 }
 
 type OpOutcome = (i32, Result<(Vec<u8>, Option<Vec<u8>>), String>);
@@ -152,14 +191,14 @@ pub(crate) async fn drive(
     let kind = req.kind();
     let tenant = req.ctx.tenant.clone();
     let cancel = req.cancel.clone();
-    let meta = Meta {
-        input: (kind == HandlerKind::Run).then_some(&req.input),
-        event: matches!(kind, HandlerKind::Scheduled | HandlerKind::Event).then_some(&req.input),
-        request: req.request.as_ref(),
-        env: &req.env,
-        ctx: &req.ctx,
-    };
-    let meta = serde_json::to_vec(&meta).expect("serialisable");
+    // The handler's argument as JSON (NUL-terminated for the guest's parser).
+    let mut input = match (&req.request, kind) {
+        (Some(r), HandlerKind::Fetch) => serde_json::to_vec(r),
+        _ => serde_json::to_vec(&req.input),
+    }
+    .expect("serialisable");
+    input.push(0);
+    let bindings = bindings(&req.env, &req.ctx);
     let body = req.request.as_ref().map(|r| r.body.as_slice());
 
     inst.guest_time = Duration::ZERO;
@@ -184,7 +223,7 @@ pub(crate) async fn drive(
     let is_cancelled = || cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
 
     let mut pending: FuturesUnordered<BoxFuture<'static, OpOutcome>> = FuturesUnordered::new();
-    let mut status = inst.call(kind, &meta, body, rand_seed(), js_limit);
+    let mut status = inst.call(kind, &input, body, &bindings, rand_seed(), js_limit);
     let end = loop {
         let st = match status {
             Err(e) => break trap_end(e, deadline, is_cancelled()),
