@@ -914,11 +914,14 @@ const crypto = new Crypto(RAW);
 
 // ---- performance ---------------------------------------------------------------
 // Relative to the start of the current invocation (reset by dispatch), as in Workers.
-let t0 = mono(), origin = Date.now();
+// The host records the invocation's start; it is read only when used.
+let t0 = -1, origin = -1;
+const callStart = () => { if (t0 < 0) t0 = H.callStart ? H.callStart() : mono(); return t0; };
+const callOrigin = () => { if (origin < 0) origin = H.callOrigin ? H.callOrigin() : Date.now(); return origin; };
 const performance = {};
-def(performance, 'now', function now() { return mono() - t0; });
-dp(performance, 'timeOrigin', { get() { return origin; }, enumerable: true, configurable: true });
-def(performance, 'toJSON', function toJSON() { return { timeOrigin: origin }; });
+def(performance, 'now', function now() { return mono() - callStart(); });
+dp(performance, 'timeOrigin', { get() { return callOrigin(); }, enumerable: true, configurable: true });
+def(performance, 'toJSON', function toJSON() { return { timeOrigin: callOrigin() }; });
 
 // ---- bindings (env) -------------------------------------------------------------
 const kvKey = k => {
@@ -1062,7 +1065,7 @@ function invoke(kind, input, body, desc, env, ctx) {
   if (counts.size) counts.clear();
   if (marks.size) marks.clear();
   indent = '';
-  t0 = mono(); origin = Date.now();
+  t0 = -1; origin = -1;
   const name = KINDS[kind];
   if (!name) throw new TypeError(`unknown invocation kind ${kind}`);
   if (!desc || !(desc.fn || desc.obj)) throw new TypeError(HANDLER_MSG);
@@ -1097,7 +1100,7 @@ function finish(kind, v) {
     return [jstr({ status: v.status, statusText: v.statusText, headers: hList(v.headers) }), bodyOf(v)];
   }
   if (typeof v === 'function' || typeof v === 'symbol') throw new TypeError(`handler result is not JSON-serializable: ${typeof v}`);
-  try { return [jstr({ output: v === undefined ? null : v }), null]; }
+  try { return [jstr(v === undefined ? null : v), null]; }
   catch (e) { throw new TypeError(`handler result is not JSON-serializable: ${e && e.message}`); }
 }
 function errorInfo(e, uncatchable) {

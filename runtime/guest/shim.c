@@ -135,8 +135,11 @@ EXPORT("qz_heap_peak") uint32_t qz_heap_peak(void) { return (uint32_t)heap_peak;
 #define QZ_IN_CAP 16384
 static struct {
     uint32_t out_ptr, out_len, heap_peak, in_cap;
+    // Written by the host before a call: the invocation's start on the
+    // monotonic clock the guest reads, and on the wall clock (both ms).
+    double call_start_ms, call_origin_ms;
     uint8_t in[QZ_IN_CAP];
-} qz_io = { 0, 0, 0, QZ_IN_CAP, {0} };
+} qz_io = { 0, 0, 0, QZ_IN_CAP, 0, 0, {0} };
 EXPORT("qz_io") void *qz_io_addr(void) { return &qz_io; }
 EXPORT("qz_alloc") void *qz_alloc(uint32_t n) { return malloc(n ? n : 1); }
 EXPORT("qz_free") void qz_free(void *p) { free(p); }
@@ -437,7 +440,17 @@ static JSValue h_monotonic(JSContext *c, JSValueConst this, int argc, JSValueCon
     return JS_NewFloat64(c, (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6);
 }
 
+// performance.now()/timeOrigin read these lazily: no clock read per call.
+static JSValue h_call_start(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    return JS_NewFloat64(c, qz_io.call_start_ms);
+}
+static JSValue h_call_origin(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    return JS_NewFloat64(c, qz_io.call_origin_ms);
+}
+
 static const JSCFunctionListEntry host_funcs[] = {
+    JS_CFUNC_DEF("callStart", 0, h_call_start),
+    JS_CFUNC_DEF("callOrigin", 0, h_call_origin),
     JS_CFUNC_DEF("log", 2, h_log),
     JS_CFUNC_DEF("call", 3, h_call),
     JS_CFUNC_DEF("start", 3, h_start),

@@ -33,7 +33,9 @@ mod io {
     pub const OUT_LEN: u64 = 4;
     pub const HEAP_PEAK: u64 = 8;
     pub const IN_CAP: u64 = 12;
-    pub const IN: u64 = 16;
+    pub const CALL_START_MS: u64 = 16;
+    pub const CALL_ORIGIN_MS: u64 = 24;
+    pub const IN: u64 = 32;
 }
 
 pub struct Instance {
@@ -326,6 +328,12 @@ impl Instance {
         js_memory_limit: u32,
     ) -> Result<GuestStatus, RuntimeError> {
         debug_assert_eq!(input.last(), Some(&0), "input JSON must end with a NUL");
+        // The invocation's start, for performance.now() (read lazily by the guest).
+        let view = self.memory.view(&self.store);
+        let start = crate::host::monotonic_ms().to_le_bytes();
+        let origin = (crate::host::now_ms() as f64).to_le_bytes();
+        view.write(self.io + io::CALL_START_MS, &start).map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        view.write(self.io + io::CALL_ORIGIN_MS, &origin).map_err(|e| RuntimeError::Internal(e.to_string()))?;
         let body = body.unwrap_or_default();
         let ([i, b, g], owned) = self.put_args([input, body, bindings])?;
         let (il, bl, gl) = (input.len() as u32 - 1, body.len() as u32, bindings.len() as u32);

@@ -418,11 +418,7 @@ fn finish(kind: HandlerKind, out: &[u8], limits: &Limits) -> Result<Finished, (S
         let r: Resp = serde_json::from_slice(meta).map_err(|e| internal(format!("bad response meta: {e}")))?;
         Ok((None, Some(HttpResponse { status: r.status, status_text: r.status_text, headers: r.headers, body: body.to_vec() })))
     } else {
-        #[derive(serde::Deserialize)]
-        struct Out {
-            output: serde_json::Value,
-        }
-        let o: Out = serde_json::from_slice(meta).map_err(|e| internal(format!("bad output: {e}")))?;
-        Ok((Some(o.output), None))
+        let output = serde_json::from_slice(meta).map_err(|e| internal(format!("bad output: {e}")))?;
+        Ok((Some(output), None))
     }
 }

@@ -10,6 +10,8 @@ pub mod services;
 pub mod url;
 mod wasi;
 
+pub(crate) use wasi::monotonic_ms;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -13,6 +13,12 @@ const EBADF: i32 = 8;
 const EFAULT: i32 = 21;
 const EINVAL: i32 = 28;
 
+/// The guest's monotonic clock in milliseconds (what `clock_time_get`
+/// returns for the monotonic clocks).
+pub(crate) fn monotonic_ms() -> f64 {
+    (process_start().elapsed().as_nanos() as u64 + 1) as f64 / 1e6
+}
+
 fn process_start() -> Instant {
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     *START.get_or_init(Instant::now)
