@@ -28,6 +28,29 @@ pub fn guest_hash() -> &'static str {
     HASH.get_or_init(|| hex(&Sha256::digest(GUEST_WASM)))
 }
 
+/// Runs image builds one at a time on a dedicated thread: a burst of new
+/// versions queues instead of competing with invocations for every core.
+fn build_in_background(job: Box<dyn FnOnce() + Send>) {
+    type Job = Box<dyn FnOnce() + Send>;
+    static QUEUE: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = std::sync::OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("quasm-snapshot".into())
+            .spawn(move || {
+                for job in rx {
+                    job();
+                }
+            })
+            .expect("spawning the snapshot builder thread");
+        std::sync::Mutex::new(tx)
+    });
+    let sent = queue.lock().map(|q| q.send(job));
+    if let Ok(Err(std::sync::mpsc::SendError(job))) = sent {
+        job(); // the builder thread is gone: build here rather than never
+    }
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -64,13 +87,44 @@ pub(crate) struct EngineShared {
     pub min_pages: u32,
 }
 
-/// A function version ready to run: its post-load snapshot.
+/// A function version ready to run. Its post-load image is built in the
+/// background after [`Engine::prepare`] returned, so the first call of a new
+/// version does not wait for it; later sandboxes do (once).
 #[derive(Debug)]
 pub struct Template {
-    pub snapshot: Arc<Snapshot>,
+    image: parking_lot::Mutex<Option<Result<Arc<Snapshot>, String>>>,
+    ready: parking_lot::Condvar,
     pub memory_limit_bytes: u64,
     /// Logs the module's top-level code wrote while loading.
     pub load_logs: Vec<crate::result::LogEntry>,
+}
+
+impl Template {
+    fn new(memory_limit_bytes: u64, load_logs: Vec<crate::result::LogEntry>) -> Self {
+        Self { image: Default::default(), ready: Default::default(), memory_limit_bytes, load_logs }
+    }
+
+    fn fill(&self, image: Result<Snapshot, String>) {
+        *self.image.lock() = Some(image.map(Arc::new));
+        self.ready.notify_all();
+    }
+
+    /// The image, if it is built already.
+    pub fn try_snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.image.lock().as_ref().and_then(|r| r.as_ref().ok().cloned())
+    }
+
+    /// The image, waiting for it to be built.
+    pub fn snapshot(&self) -> Result<Arc<Snapshot>, RuntimeError> {
+        let mut g = self.image.lock();
+        while g.is_none() {
+            self.ready.wait(&mut g);
+        }
+        match g.as_ref().expect("filled") {
+            Ok(s) => Ok(s.clone()),
+            Err(e) => Err(RuntimeError::Internal(format!("building the version's snapshot failed: {e}"))),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -131,9 +185,11 @@ impl Engine {
         }
     }
 
-    /// Loads bytecode into a fresh sandbox, runs the module's top level, and
-    /// snapshots the result. Returns the template and the sandbox, which is
-    /// already a valid instance of it.
+    /// Loads bytecode into a fresh sandbox and runs the module's top level.
+    /// Returns the version's template and that sandbox, ready for a first
+    /// call. The template's image (the post-load snapshot) is composed on a
+    /// background thread from the base snapshot and the pages loading
+    /// changed, which are all this call copies.
     pub fn prepare(&self, bytecode: &[u8], limits: &Limits) -> Result<(Arc<Template>, Instance), RuntimeError> {
         let memory_limit_bytes = limits.memory_bytes();
         let mut inst = self.base_instance(memory_limit_bytes)?;
@@ -145,17 +201,19 @@ impl Engine {
             GuestStatus::Pending { .. } => return Err(RuntimeError::Internal("load pending".into())),
         }
         let load_logs = std::mem::take(&mut inst.host().load_logs);
-        let snapshot = Arc::new(inst.capture()?);
-        // Re-map this sandbox onto its own snapshot so it shares pages with
-        // every later instance of the version and can be reset cheaply.
-        inst.map_snapshot(snapshot.clone())?;
-        Ok((Arc::new(Template { snapshot, memory_limit_bytes, load_logs }), inst))
+        let diff = inst.diff(&self.base)?;
+        let template = Arc::new(Template::new(memory_limit_bytes, load_logs));
+        let (base, t) = (self.base.clone(), template.clone());
+        build_in_background(Box::new(move || t.fill(base.compose(&diff).map_err(|e| e.to_string()))));
+        Ok((template, inst))
     }
 
-    /// A new sandbox of a prepared version.
+    /// A new sandbox of a prepared version (waits for its image if it is
+    /// still being built).
     pub fn instantiate(&self, template: &Template) -> Result<Instance, RuntimeError> {
+        let snapshot = template.snapshot()?;
         let mut inst = Instance::new(&self.shared, template.memory_limit_bytes)?;
-        inst.map_snapshot(template.snapshot.clone())?;
+        inst.map_snapshot(snapshot)?;
         Ok(inst)
     }
 

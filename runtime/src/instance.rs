@@ -150,6 +150,40 @@ impl Instance {
         Ok(())
     }
 
+    /// The pages in which this sandbox differs from the snapshot it runs on.
+    pub(crate) fn diff(&self, from: &Snapshot) -> Result<crate::snapshot::Diff, RuntimeError> {
+        // SAFETY: the memory is mapped from `from` (base_instance) and no
+        // guest code runs while we hold the store.
+        unsafe { from.diff(self.base(), self.mem_len()) }.map_err(|e| RuntimeError::Internal(e.to_string()))
+    }
+
+    /// Moves a sandbox onto `snap` (its version's image, once built): the
+    /// memory becomes the image, grown memory beyond it is released.
+    pub(crate) fn adopt_snapshot(&mut self, snap: Arc<Snapshot>) -> Result<(), RuntimeError> {
+        let len = self.mem_len();
+        self.map_snapshot(snap.clone())?;
+        if len > snap.len() {
+            // SAFETY: the tail lies inside this sandbox's memory.
+            unsafe {
+                if libc::madvise(self.base().add(snap.len()).cast(), len - snap.len(), libc::MADV_DONTNEED) != 0 {
+                    return Err(RuntimeError::Internal(std::io::Error::last_os_error().to_string()));
+                }
+            }
+        }
+        let st = self.env.as_mut(&mut self.store);
+        st.invocation = None;
+        st.load_logs.clear();
+        Ok(())
+    }
+
+    /// True until the sandbox has been moved onto its version's own image.
+    pub(crate) fn on_base(&self, template_image: Option<&Arc<Snapshot>>) -> bool {
+        match (self.snapshot.as_ref(), template_image) {
+            (Some(mine), Some(t)) => !Arc::ptr_eq(mine, t),
+            _ => true,
+        }
+    }
+
     /// Returns the instance to its snapshot; only dirtied pages cost anything.
     pub(crate) fn reset(&mut self) -> Result<(), RuntimeError> {
         let snap = self.snapshot.clone().ok_or_else(|| RuntimeError::Internal("reset without a snapshot".into()))?;

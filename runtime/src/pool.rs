@@ -62,6 +62,8 @@ pub struct Pool {
 pub struct Lease {
     pub key: Arc<str>,
     pub instance: Instance,
+    /// The template the sandbox belongs to.
+    pub template: Arc<Template>,
     /// True when this checkout had to load the version (a cold start).
     pub cold: bool,
 }
@@ -93,45 +95,66 @@ impl Pool {
             }
             if let Some(instance) = hit {
                 inner.idle_total -= 1;
-                return Ok(Lease { key: key.clone(), instance, cold: false });
+                let template = template.expect("a hit has a template");
+                return Ok(Lease { key: key.clone(), instance, template, cold: false });
             }
             template
         };
         // Slow paths run outside the lock.
         if let Some(t) = template {
             let instance = engine.instantiate(&t)?;
-            return Ok(Lease { key: key.clone(), instance, cold: false });
+            return Ok(Lease { key: key.clone(), instance, template: t, cold: false });
         }
         let limits = crate::limits::Limits { memory_mb: (memory_limit_bytes >> 20) as u32, ..Default::default() };
         let (template, instance) = engine.prepare(bytecode, &limits)?;
         let mut inner = self.inner.lock();
-        let old = inner.slots.insert(key.clone(), Slot { template, idle: Vec::new(), last_used: Instant::now() });
-        if let Some(old) = old {
+        let slot = Slot { template: template.clone(), idle: Vec::new(), last_used: Instant::now() };
+        if let Some(old) = inner.slots.insert(key.clone(), slot) {
             inner.idle_total -= old.idle.len();
         }
-        Ok(Lease { key: key.clone(), instance, cold: true })
+        Ok(Lease { key: key.clone(), instance, template, cold: true })
     }
 
     /// Returns a sandbox. `fresh` resets it to the version's snapshot (the
     /// default isolation); poisoned sandboxes are dropped.
     pub fn checkin(&self, lease: Lease, fresh: bool) {
-        let Lease { key, mut instance, .. } = lease;
+        let Lease { key, mut instance, template, .. } = lease;
         if instance.poisoned {
             return;
         }
+        let idle_now = {
+            let inner = self.inner.lock();
+            match inner.slots.get(&key) {
+                // A sandbox of a replaced template (limits changed) is not reused.
+                Some(slot) if Arc::ptr_eq(&slot.template, &template) => slot.idle.len(),
+                _ => return,
+            }
+        };
         if fresh {
-            let idle_now = self.inner.lock().slots.get(&key).map_or(0, |s| s.idle.len());
-            let r = if idle_now < self.config.hot_per_version { instance.reset() } else { instance.reset_cold() };
+            let image = template.try_snapshot();
+            let r = if instance.on_base(image.as_ref()) {
+                // The first sandbox of a new version ran on the base image
+                // plus its own changes; resetting moves it onto the version's
+                // image once that is built, else it is dropped.
+                match image {
+                    Some(image) => instance.adopt_snapshot(image),
+                    None => return,
+                }
+            } else if idle_now < self.config.hot_per_version {
+                instance.reset()
+            } else {
+                instance.reset_cold()
+            };
             if r.is_err() {
                 return;
             }
         }
+        // Warm sandboxes keep their state (a first sandbox stays on the base
+        // image until its first reset).
         let mut inner = self.inner.lock();
         let total = inner.idle_total;
         let Some(slot) = inner.slots.get_mut(&key) else { return };
-        // A sandbox of a replaced template (limits changed) is not reused.
-        let same = instance.snapshot().is_some_and(|s| Arc::ptr_eq(s, &slot.template.snapshot));
-        if !same || slot.idle.len() >= self.config.max_idle_per_version {
+        if slot.idle.len() >= self.config.max_idle_per_version {
             return;
         }
         slot.idle.push(instance);

@@ -70,6 +70,23 @@ fn pagemap() -> Option<&'static File> {
     PAGEMAP.get_or_init(|| File::open("/proc/self/pagemap").ok()).as_ref()
 }
 
+/// The pages in which a memory differs from a snapshot.
+#[derive(Debug, Default)]
+pub struct Diff {
+    /// OS page indexes, ascending.
+    pages: Vec<usize>,
+    /// Their contents, one page after another.
+    bytes: Vec<u8>,
+    /// Length of the memory the diff was taken from.
+    len: usize,
+}
+
+impl Diff {
+    pub fn pages(&self) -> usize {
+        self.pages.len()
+    }
+}
+
 /// What a reset did, for tests and metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResetStats {
@@ -192,6 +209,51 @@ impl Snapshot {
         release(base, current_len.max(self.len))
     }
 
+    /// Records how the memory at `base` (mapped from this snapshot, now
+    /// `current_len` bytes long) differs from it: the pages that became
+    /// private copies, plus everything grown past the image. Cheap (one
+    /// pagemap read and a copy of the changed pages), so a new version can be
+    /// served before its own image exists; see [`Snapshot::compose`].
+    ///
+    /// # Safety
+    /// `base` must have been mapped with this snapshot and hold
+    /// `current_len` readable bytes; no guest code may run meanwhile.
+    pub unsafe fn diff(&self, base: *const u8, current_len: usize) -> Result<Diff, SnapshotError> {
+        let ps = page_size();
+        let (runs, _) = self
+            .private_runs(base as *mut u8)
+            .ok_or_else(|| SnapshotError::Map(std::io::Error::other("/proc/self/pagemap is not readable")))?;
+        let mut pages = Vec::new();
+        let mut bytes = Vec::new();
+        let mut take = |first: usize, n: usize| {
+            for p in first..first + n {
+                pages.push(p);
+                bytes.extend_from_slice(std::slice::from_raw_parts(base.add(p * ps), ps));
+            }
+        };
+        for (first, n) in runs {
+            take(first, n);
+        }
+        if current_len > self.len {
+            take(self.len / ps, (current_len - self.len) / ps);
+        }
+        Ok(Diff { pages, bytes, len: current_len.max(self.len) })
+    }
+
+    /// Builds the image `self` + `diff` as a new snapshot (the slow part of
+    /// loading a version: run it off the request path).
+    pub fn compose(&self, diff: &Diff) -> Result<Snapshot, SnapshotError> {
+        let ps = page_size();
+        // SAFETY: `view` maps `len` readable bytes for the snapshot's lifetime.
+        let base = unsafe { std::slice::from_raw_parts(self.view, self.len) };
+        let mut image = vec![0u8; diff.len];
+        image[..self.len].copy_from_slice(base);
+        for (i, p) in diff.pages.iter().enumerate() {
+            image[p * ps..(p + 1) * ps].copy_from_slice(&diff.bytes[i * ps..(i + 1) * ps]);
+        }
+        Snapshot::capture(&image)
+    }
+
     /// Runs `(first page, count)` of pages that are private copies now, and
     /// their total; `None` if pagemap cannot be read.
     fn private_runs(&self, base: *mut u8) -> Option<(Vec<(usize, usize)>, usize)> {
@@ -284,6 +346,16 @@ mod tests {
         let stats = unsafe { snap.reset(mem.0, 4 * page).unwrap() };
         assert_eq!(mem.bytes()[page + 5], 9);
         assert_eq!(stats.copied, 2);
+        // A diff records changed and grown pages; composing rebuilds the image.
+        mem.bytes()[page + 5] = 77;
+        mem.bytes()[3 * page + 1] = 5;
+        let d = unsafe { snap.diff(mem.0, 4 * page).unwrap() };
+        assert!(d.pages() >= 2);
+        let composed = snap.compose(&d).unwrap();
+        assert_eq!(composed.len(), 4 * page);
+        let third = Region::new(4 * page);
+        unsafe { composed.map_over(third.0).unwrap() };
+        assert_eq!((third.bytes()[10], third.bytes()[page + 5], third.bytes()[3 * page + 1]), (7, 77, 5));
         // A second mapping of the same snapshot is independent.
         let other = Region::new(2 * page);
         unsafe { snap.map_over(other.0).unwrap() };
