@@ -222,7 +222,6 @@ impl Engine {
     }
 }
 
-
 /// Loads the compiled guest from the cache keyed by guest hash + wasmer
 /// version, or compiles it and writes the cache atomically.
 fn load_or_compile(engine: &wasmer::Engine, dir: Option<&Path>) -> Result<(Module, bool), RuntimeError> {

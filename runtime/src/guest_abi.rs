@@ -55,7 +55,9 @@ pub enum GuestStatus {
     /// Finished; the OUT buffer's bytes.
     Done(Vec<u8>),
     /// Waiting on async ops or timers; ms until the next timer (-1: none).
-    Pending { timer_ms: f64 },
+    Pending {
+        timer_ms: f64,
+    },
     Error(GuestError),
 }
 

@@ -14,13 +14,16 @@ use crate::snapshot::Snapshot;
 
 const WASM_PAGE: u64 = 65536;
 
+/// kind, input ptr/len, body ptr/len, bindings ptr/len, seed, JS heap limit.
+type CallArgs = (i32, u32, u32, u32, u32, u32, u32, u64, u32);
+
 struct Exports {
     alloc: TypedFunction<u32, u32>,
     free: TypedFunction<u32, ()>,
     init: TypedFunction<u32, i32>,
     compile: TypedFunction<(u32, u32, u32, u32), i32>,
     load: TypedFunction<(u32, u32), i32>,
-    call: TypedFunction<(i32, u32, u32, u32, u32, u32, u32, u64, u32), i32>,
+    call: TypedFunction<CallArgs, i32>,
     resume: TypedFunction<(i32, i32, u32, u32, u32, u32), i32>,
     tick: TypedFunction<(), i32>,
     out_ptr: TypedFunction<(), u32>,
@@ -170,10 +173,15 @@ impl Instance {
                 }
             }
         }
+        self.clear_host_state();
+        Ok(())
+    }
+
+    /// Forgets everything the host kept about the last invocation.
+    fn clear_host_state(&mut self) {
         let st = self.env.as_mut(&mut self.store);
         st.invocation = None;
         st.load_logs.clear();
-        Ok(())
     }
 
     /// True until the sandbox has been moved onto its version's own image.
@@ -189,9 +197,7 @@ impl Instance {
         let snap = self.snapshot.clone().ok_or_else(|| RuntimeError::Internal("reset without a snapshot".into()))?;
         // SAFETY: mapped by map_snapshot; no guest code is running.
         unsafe { snap.reset(self.base(), self.mem_len()) }.map_err(|e| RuntimeError::Internal(e.to_string()))?;
-        let st = self.env.as_mut(&mut self.store);
-        st.invocation = None;
-        st.load_logs.clear();
+        self.clear_host_state();
         self.poisoned = false;
         Ok(())
     }
@@ -202,9 +208,7 @@ impl Instance {
         let snap = self.snapshot.clone().ok_or_else(|| RuntimeError::Internal("reset without a snapshot".into()))?;
         // SAFETY: mapped by map_snapshot; no guest code is running.
         unsafe { snap.release_all(self.base(), self.mem_len()) }.map_err(|e| RuntimeError::Internal(e.to_string()))?;
-        let st = self.env.as_mut(&mut self.store);
-        st.invocation = None;
-        st.load_logs.clear();
+        self.clear_host_state();
         self.poisoned = false;
         Ok(())
     }
@@ -214,10 +218,7 @@ impl Instance {
     }
 
     /// Runs one guest entry point, measuring guest time.
-    fn enter<T>(
-        &mut self,
-        f: impl FnOnce(&mut Store) -> Result<T, wasmer::RuntimeError>,
-    ) -> Result<T, RuntimeError> {
+    fn enter<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T, wasmer::RuntimeError>) -> Result<T, RuntimeError> {
         if self.poisoned {
             return Err(RuntimeError::Internal("instance is poisoned".into()));
         }
@@ -240,10 +241,7 @@ impl Instance {
         if ptr == 0 {
             return Err(RuntimeError::OutOfMemory);
         }
-        self.memory
-            .view(&self.store)
-            .write(u64::from(ptr), data)
-            .map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        self.memory.view(&self.store).write(u64::from(ptr), data).map_err(|e| RuntimeError::Internal(e.to_string()))?;
         Ok(ptr)
     }
 
@@ -377,7 +375,13 @@ impl Instance {
         self.published(code)
     }
 
-    pub(crate) fn resume(&mut self, id: i32, ok: bool, meta: &[u8], body: Option<&[u8]>) -> Result<GuestStatus, RuntimeError> {
+    pub(crate) fn resume(
+        &mut self,
+        id: i32,
+        ok: bool,
+        meta: &[u8],
+        body: Option<&[u8]>,
+    ) -> Result<GuestStatus, RuntimeError> {
         let body = body.unwrap_or_default();
         let ([m, b], owned) = self.put_args([meta, body])?;
         let (ml, bl) = (meta.len() as u32, body.len() as u32);

@@ -122,22 +122,29 @@ fn run_op(
             let (fetcher, rules) = (fetcher.clone(), rules.clone());
             Box::pin(async move {
                 let r = fetcher.fetch(req, &rules, &limits).await;
-                (id, r.map(|resp| {
-                    let meta = json(serde_json::json!({
-                        "status": resp.status, "statusText": resp.status_text, "headers": resp.headers,
-                        "url": resp.url, "redirected": resp.redirected,
-                    }));
-                    (meta, Some(resp.body))
-                }).map_err(|e| e.to_string()))
+                (
+                    id,
+                    r.map(|resp| {
+                        let meta = json(serde_json::json!({
+                            "status": resp.status, "statusText": resp.status_text, "headers": resp.headers,
+                            "url": resp.url, "redirected": resp.redirected,
+                        }));
+                        (meta, Some(resp.body))
+                    })
+                    .map_err(|e| e.to_string()),
+                )
             })
         }
         AsyncOp::KvGet { key } => {
             let f = services.kv.get(tenant, &key);
             Box::pin(async move {
-                (id, f.await.map(|v| match v {
-                    Some(v) => (json(serde_json::json!({"found": true})), Some(v)),
-                    None => (json(serde_json::json!({"found": false})), None),
-                }))
+                (
+                    id,
+                    f.await.map(|v| match v {
+                        Some(v) => (json(serde_json::json!({"found": true})), Some(v)),
+                        None => (json(serde_json::json!({"found": false})), None),
+                    }),
+                )
             })
         }
         AsyncOp::KvPut { key, value, ttl } => {
@@ -151,13 +158,16 @@ fn run_op(
         AsyncOp::KvList { prefix, limit, cursor } => {
             let f = services.kv.list(tenant, &prefix, limit, cursor);
             Box::pin(async move {
-                (id, f.await.map(|page| {
-                    let keys: Vec<_> = page.keys.iter().map(|k| serde_json::json!({"name": k})).collect();
-                    let meta = json(serde_json::json!({
-                        "keys": keys, "list_complete": page.cursor.is_none(), "cursor": page.cursor,
-                    }));
-                    (meta, None)
-                }))
+                (
+                    id,
+                    f.await.map(|page| {
+                        let keys: Vec<_> = page.keys.iter().map(|k| serde_json::json!({"name": k})).collect();
+                        let meta = json(serde_json::json!({
+                            "keys": keys, "list_complete": page.cursor.is_none(), "cursor": page.cursor,
+                        }));
+                        (meta, None)
+                    }),
+                )
             })
         }
         AsyncOp::Publish { event_type, payload } => {
@@ -369,9 +379,12 @@ fn error_end(e: GuestError, deadline: Instant, cancelled: bool, limits: &Limits)
         return timeout_end(limits);
     }
     let info = e.info;
-    if e.oom && info.name == "InternalError" || info.name == "InternalError" && info.message.contains("out of memory") {
+    if info.name == "InternalError" && (e.oom || info.message.contains("out of memory")) {
         let msg = format!("out of memory: the function exceeded its {} MiB memory limit", limits.memory_mb);
-        return End::Failed(Status::OutOfMemory, ErrorInfo { name: "OutOfMemoryError".into(), message: msg, stack: info.stack });
+        return End::Failed(
+            Status::OutOfMemory,
+            ErrorInfo { name: "OutOfMemoryError".into(), message: msg, stack: info.stack },
+        );
     }
     if info.message.starts_with("subrequest limit exceeded") {
         return End::Failed(Status::LimitExceeded, info);
@@ -416,7 +429,15 @@ fn finish(kind: HandlerKind, out: &[u8], limits: &Limits) -> Result<Finished, (S
             headers: Vec<(String, String)>,
         }
         let r: Resp = serde_json::from_slice(meta).map_err(|e| internal(format!("bad response meta: {e}")))?;
-        Ok((None, Some(HttpResponse { status: r.status, status_text: r.status_text, headers: r.headers, body: body.to_vec() })))
+        Ok((
+            None,
+            Some(HttpResponse {
+                status: r.status,
+                status_text: r.status_text,
+                headers: r.headers,
+                body: body.to_vec(),
+            }),
+        ))
     } else {
         let output = serde_json::from_slice(meta).map_err(|e| internal(format!("bad output: {e}")))?;
         Ok((Some(output), None))

@@ -38,7 +38,7 @@ pub use error::{CompileError, RuntimeError};
 pub use guest_abi::HandlerKind;
 pub use host::fetch::Fetcher;
 pub use host::net_policy::{HostRules, NetPolicy};
-pub use host::services::{KvStore, EventPublisher, MemoryEvents, MemoryKv, Services};
+pub use host::services::{EventPublisher, KvStore, MemoryEvents, MemoryKv, Services};
 pub use host::{InvocationContext, InvocationObserver};
 pub use invoke::{HttpRequest, InvokeRequest};
 pub use limits::{Limits, OperatorMaxima};

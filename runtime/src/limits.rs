@@ -102,11 +102,7 @@ impl OperatorMaxima {
         over("max_log_bytes", limits.max_log_bytes as u64, self.max_log_bytes as u64)?;
         over("max_output_bytes", limits.max_output_bytes as u64, self.max_output_bytes as u64)?;
         over("max_subrequests", limits.max_subrequests.into(), self.max_subrequests.into())?;
-        over(
-            "max_fetch_response_bytes",
-            limits.max_fetch_response_bytes as u64,
-            self.max_fetch_response_bytes as u64,
-        )?;
+        over("max_fetch_response_bytes", limits.max_fetch_response_bytes as u64, self.max_fetch_response_bytes as u64)?;
         if limits.timeout_ms == 0 {
             return Err("limits.timeout_ms must be at least 1".into());
         }
@@ -128,7 +124,10 @@ mod tests {
         let got = max.clamp(&asked);
         assert_eq!(got.memory_mb, 256);
         assert_eq!(got.timeout_ms, max.timeout_ms);
-        assert!(max.validate(&Limits { memory_mb: 4096, ..Limits::default() }).unwrap_err().contains("memory_mb is 4096"));
+        assert!(max
+            .validate(&Limits { memory_mb: 4096, ..Limits::default() })
+            .unwrap_err()
+            .contains("memory_mb is 4096"));
         assert!(max.validate(&Limits::default()).is_ok());
     }
 }

@@ -312,6 +312,9 @@ mod tests {
             assert_ne!(p, libc::MAP_FAILED);
             Region(p.cast(), len)
         }
+        // A test stand-in for guest memory, written through shared handles
+        // exactly as the real linear memory is.
+        #[allow(clippy::mut_from_ref)]
         fn bytes(&self) -> &mut [u8] {
             unsafe { std::slice::from_raw_parts_mut(self.0, self.1) }
         }

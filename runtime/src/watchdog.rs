@@ -35,10 +35,7 @@ struct Table {
 fn table() -> &'static Mutex<Table> {
     static TABLE: OnceLock<Mutex<Table>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        std::thread::Builder::new()
-            .name("quasm-watchdog".into())
-            .spawn(scan)
-            .expect("spawning the watchdog thread");
+        std::thread::Builder::new().name("quasm-watchdog".into()).spawn(scan).expect("spawning the watchdog thread");
         Mutex::new(Table::default())
     })
 }

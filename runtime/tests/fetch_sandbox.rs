@@ -432,7 +432,10 @@ fn host_deny_rule_refuses() {
     let mut only_localhost = spec(rt, PROBE);
     only_localhost.host_rules = Arc::new(HostRules { allow: vec!["localhost".into()], deny: vec![] });
     let (out, _) = probe_on(rt, &only_localhost, &via_name, Value::Null);
-    assert_eq!((out["ok"].clone(), out["url"].clone()), (json!(true), json!(format!("http://localhost:{}/json", server.port))));
+    assert_eq!(
+        (out["ok"].clone(), out["url"].clone()),
+        (json!(true), json!(format!("http://localhost:{}/json", server.port)))
+    );
     let (out, _) = probe_on(rt, &only_localhost, &server.url("/json"), Value::Null);
     assert_refused(
         &out,

@@ -74,3 +74,55 @@ fn pool_reuses_and_evicts() {
     assert!(rt.pool().stats().idle_instances >= 1);
     rt.pool().remove(&s.key);
 }
+
+fn runtime_with(pool: quasm_runtime::PoolConfig) -> quasm_runtime::Runtime {
+    quasm_runtime::Runtime::new(quasm_runtime::RuntimeConfig { pool, ..Default::default() }).unwrap()
+}
+
+#[test]
+fn idle_sandboxes_expire_after_the_ttl() {
+    let rt = runtime_with(quasm_runtime::PoolConfig { idle_ttl: std::time::Duration::ZERO, ..Default::default() });
+    let s = spec(&rt, "export default { run() { return 1 } }");
+    // The second call waits for the version's image, so both sandboxes can
+    // return to the pool.
+    for _ in 0..2 {
+        assert_eq!(invoke(&rt, &s, request(json!(null))).status, Status::Ok);
+    }
+    assert!(rt.pool().stats().idle_instances >= 1);
+    assert!(rt.pool().evict_idle() >= 1);
+    assert_eq!(rt.pool().stats().idle_instances, 0);
+    assert_eq!(rt.pool().stats().versions, 0);
+    // The version loads again on demand.
+    assert_eq!(invoke(&rt, &s, request(json!(null))).output, Some(json!(1)));
+}
+
+#[test]
+fn idle_sandboxes_are_bounded_overall_least_recently_used_first() {
+    let rt = runtime_with(quasm_runtime::PoolConfig { max_idle_total: 2, ..Default::default() });
+    let specs: Vec<_> = (0..4).map(|i| spec(&rt, &format!("export default {{ run() {{ return {i} }} }}"))).collect();
+    for s in &specs {
+        for _ in 0..2 {
+            invoke(&rt, s, request(json!(null)));
+        }
+    }
+    assert!(rt.pool().stats().idle_instances <= 2, "{:?}", rt.pool().stats());
+    for (i, s) in specs.iter().enumerate() {
+        assert_eq!(invoke(&rt, s, request(json!(null))).output, Some(json!(i)));
+    }
+}
+
+#[test]
+fn concurrent_first_calls_of_a_new_version() {
+    let rt = runtime();
+    let s = spec(
+        rt,
+        "let n = 0; export default { async run(i) { n++; await new Promise(r => setTimeout(r, 5)); return [i, n] } }",
+    );
+    let results = block(async {
+        let calls: Vec<_> = (0..20).map(|i| rt.invoke(&s, request(json!(i)))).collect();
+        futures::future::join_all(calls).await
+    });
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.output, Some(json!([i, 1])), "{r:?}");
+    }
+}

@@ -664,10 +664,7 @@ fn subtle_digest_known_vectors() {
     const ABC: [(&str, &str); 4] = [
         ("SHA-1", "a9993e364706816aba3e25717850c26c9cd0d89d"),
         ("SHA-256", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        (
-            "SHA-384",
-            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7",
-        ),
+        ("SHA-384", "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"),
         (
             "SHA-512",
             "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
@@ -880,7 +877,8 @@ fn github_style_webhook_signature() {
     let secret = "gh-hook-secret";
     let body = br#"{"ref":"refs/heads/main","commits":[{"id":"a1"},{"id":"b2"}]}"#;
     let sig = format!("sha256={}", hex(&hmac_sha256(secret.as_bytes(), body)));
-    let headers = [("X-Hub-Signature-256", sig.as_str()), ("X-GitHub-Event", "push"), ("Content-Type", "application/json")];
+    let headers =
+        [("X-Hub-Signature-256", sig.as_str()), ("X-GitHub-Event", "push"), ("Content-Type", "application/json")];
     let (status, text) = deliver(secret, &headers, body);
     assert_eq!(status, 200, "{text}");
     assert_eq!(
@@ -1286,7 +1284,8 @@ fn scheduled_handler_receives_its_event() {
                      keys: Object.keys(event).sort(), trigger: ctx.trigger, date: new Date(event.scheduledTime).toISOString() };
         },
     }"#;
-    let mut req = request(json!({"cron": "*/5 * * * *", "scheduled_time": 1_700_000_000_000u64, "timezone": "Europe/Paris"}));
+    let mut req =
+        request(json!({"cron": "*/5 * * * *", "scheduled_time": 1_700_000_000_000u64, "timezone": "Europe/Paris"}));
     req.kind = Some(HandlerKind::Scheduled);
     req.ctx.trigger = "cron".into();
     let r = call(src, req);
@@ -1334,7 +1333,11 @@ fn default_function_export_receives_the_event_object() {
     let mut req = request(json!({"cron": "0 0 * * *", "scheduled_time": 0}));
     req.kind = Some(HandlerKind::Scheduled);
     let r = call(src, req);
-    assert_eq!(r.output, Some(json!({"arg": {"cron": "0 0 * * *", "scheduledTime": 0}, "trigger": "manual"})), "{r:#?}");
+    assert_eq!(
+        r.output,
+        Some(json!({"arg": {"cron": "0 0 * * *", "scheduledTime": 0}, "trigger": "manual"})),
+        "{r:#?}"
+    );
 }
 
 // ---- fetch handler ----------------------------------------------------------------------
@@ -1500,7 +1503,7 @@ fn text_decoder_replacement_follows_the_encoding_standard() {
             ["fffd", "fffd", "fffd"],
             ["fffd", "fffd", "fffd", "fffd"],
             ["fffd", "fffd", "41"],
-            ["fffd", "41"],       // a truncated sequence is one maximal subpart
+            ["fffd", "41"], // a truncated sequence is one maximal subpart
             ["fffd", "41"],
         ])
     );

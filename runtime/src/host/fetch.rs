@@ -43,10 +43,7 @@ pub struct FetchRequest {
 impl FetchRequest {
     /// A plain GET of `url`.
     pub fn get(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            ..Self::default()
-        }
+        Self { url: url.into(), ..Self::default() }
     }
 }
 
@@ -65,10 +62,7 @@ pub struct FetchResponse {
 impl FetchResponse {
     /// First value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -82,11 +76,7 @@ pub struct FetchLimits {
 
 impl Default for FetchLimits {
     fn default() -> Self {
-        Self {
-            max_response_bytes: 10 * 1024 * 1024,
-            timeout: Duration::from_secs(30),
-            max_redirects: 20,
-        }
+        Self { max_response_bytes: 10 * 1024 * 1024, timeout: Duration::from_secs(30), max_redirects: 20 }
     }
 }
 
@@ -100,11 +90,7 @@ pub enum FetchError {
     /// The request (or a redirect hop) was blocked before connecting;
     /// `cause` is one of the policy errors below.
     #[error("{} to {url} refused: {cause}", verb(.redirect))]
-    Refused {
-        url: String,
-        redirect: bool,
-        cause: Box<FetchError>,
-    },
+    Refused { url: String, redirect: bool, cause: Box<FetchError> },
     #[error("unsupported scheme \"{0}:\" (only http: and https: are allowed)")]
     UnsupportedScheme(String),
     #[error("{addr} is {} {reason} address", article(reason))]
@@ -163,12 +149,7 @@ const STRIPPED_HEADERS: &[&str] = &[
 ];
 
 /// Dropped with the body when a redirect turns the request into a GET.
-const BODY_HEADERS: &[&str] = &[
-    "content-type",
-    "content-encoding",
-    "content-language",
-    "content-location",
-];
+const BODY_HEADERS: &[&str] = &["content-type", "content-encoding", "content-language", "content-location"];
 
 /// Credentials that must not follow a redirect to another origin.
 const CREDENTIAL_HEADERS: &[&str] = &["authorization", "cookie"];
@@ -206,10 +187,7 @@ impl Fetcher {
         let inner = self.fetch_inner(req, rules, limits);
         let result = match tokio::time::timeout(limits.timeout, inner).await {
             Ok(result) => result,
-            Err(_elapsed) => Err(FetchError::Timeout {
-                url,
-                after: limits.timeout,
-            }),
+            Err(_elapsed) => Err(FetchError::Timeout { url, after: limits.timeout }),
         };
         if let Err(err) = &result {
             tracing::debug!(%err, "fetch failed");
@@ -223,10 +201,8 @@ impl Fetcher {
         rules: &HostRules,
         limits: &FetchLimits,
     ) -> Result<FetchResponse, FetchError> {
-        let mut url = Url::parse(&req.url).map_err(|e| FetchError::InvalidUrl {
-            url: req.url.clone(),
-            reason: e.to_string(),
-        })?;
+        let mut url =
+            Url::parse(&req.url).map_err(|e| FetchError::InvalidUrl { url: req.url.clone(), reason: e.to_string() })?;
         let mut method = parse_method(&req.method)?;
         let mut headers = build_headers(&req.headers)?;
         let mut body = req.body;
@@ -235,24 +211,17 @@ impl Fetcher {
         loop {
             let is_redirect = redirects > 0;
             url.set_fragment(None);
-            self.check_target(&url, rules)
-                .map_err(|cause| FetchError::Refused {
-                    url: url.to_string(),
-                    redirect: is_redirect,
-                    cause: Box::new(cause),
-                })?;
+            self.check_target(&url, rules).map_err(|cause| FetchError::Refused {
+                url: url.to_string(),
+                redirect: is_redirect,
+                cause: Box::new(cause),
+            })?;
 
-            let mut request = self
-                .client
-                .request(method.clone(), url.clone())
-                .headers(headers.clone());
+            let mut request = self.client.request(method.clone(), url.clone()).headers(headers.clone());
             if !body.is_empty() || !matches!(method, Method::GET | Method::HEAD) {
                 request = request.body(body.clone());
             }
-            let resp = request
-                .send()
-                .await
-                .map_err(|e| send_error(&e, &url, is_redirect))?;
+            let resp = request.send().await.map_err(|e| send_error(&e, &url, is_redirect))?;
 
             let status = resp.status();
             let location = match status.as_u16() {
@@ -265,22 +234,14 @@ impl Fetcher {
 
             let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
             if req.redirect == RedirectMode::Error {
-                return Err(FetchError::UnexpectedRedirect {
-                    url: url.to_string(),
-                    location,
-                });
+                return Err(FetchError::UnexpectedRedirect { url: url.to_string(), location });
             }
             redirects += 1;
             if redirects > limits.max_redirects {
-                return Err(FetchError::TooManyRedirects {
-                    url: req.url,
-                    max: limits.max_redirects,
-                });
+                return Err(FetchError::TooManyRedirects { url: req.url, max: limits.max_redirects });
             }
-            let next = url.join(&location).map_err(|e| FetchError::InvalidUrl {
-                url: location,
-                reason: e.to_string(),
-            })?;
+            let next =
+                url.join(&location).map_err(|e| FetchError::InvalidUrl { url: location, reason: e.to_string() })?;
 
             // Method rewrite as in the Fetch standard (and browsers).
             let to_get = match status {
@@ -310,9 +271,7 @@ impl Fetcher {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::UnsupportedScheme(url.scheme().to_owned()));
         }
-        let host = url
-            .host()
-            .ok_or_else(|| FetchError::InvalidRequest("URL has no host".into()))?;
+        let host = url.host().ok_or_else(|| FetchError::InvalidRequest("URL has no host".into()))?;
         rules.check(&host.to_string())?;
         match host {
             Host::Ipv4(ip) => self.policy.check(ip.into()),
@@ -328,9 +287,7 @@ fn parse_method(method: &str) -> Result<Method, FetchError> {
     }
     let upper = method.to_ascii_uppercase();
     if matches!(upper.as_str(), "CONNECT" | "TRACE" | "TRACK") {
-        return Err(FetchError::InvalidRequest(format!(
-            "method {method} is not allowed"
-        )));
+        return Err(FetchError::InvalidRequest(format!("method {method} is not allowed")));
     }
     // The Fetch standard normalizes only these methods' case.
     let normalized = match upper.as_str() {
@@ -365,21 +322,14 @@ async fn read_response(
     redirected: bool,
     limit: usize,
 ) -> Result<FetchResponse, FetchError> {
-    let too_large = || FetchError::BodyTooLarge {
-        url: url.to_string(),
-        limit,
-    };
+    let too_large = || FetchError::BodyTooLarge { url: url.to_string(), limit };
     // Fail early on a declared length; the loop below covers chunked bodies.
     let declared = resp.content_length().unwrap_or(0);
     if declared > limit as u64 {
         return Err(too_large());
     }
     let mut body = Vec::with_capacity(declared as usize);
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| send_error(&e, &url, false))?
-    {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| send_error(&e, &url, false))? {
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -412,11 +362,7 @@ fn send_error(err: &reqwest::Error, url: &Url, redirect: bool) -> FetchError {
     while let Some(e) = source {
         match e.downcast_ref::<FetchError>() {
             Some(cause @ FetchError::NoAllowedAddress { .. }) => {
-                return FetchError::Refused {
-                    url: url.to_string(),
-                    redirect,
-                    cause: Box::new(cause.clone()),
-                }
+                return FetchError::Refused { url: url.to_string(), redirect, cause: Box::new(cause.clone()) }
             }
             Some(other) => {
                 messages.push(other.to_string());
@@ -429,10 +375,7 @@ fn send_error(err: &reqwest::Error, url: &Url, redirect: bool) -> FetchError {
     if messages.is_empty() {
         messages.push(err.to_string());
     }
-    FetchError::Connect {
-        url: url.to_string(),
-        message: messages.join(": "),
-    }
+    FetchError::Connect { url: url.to_string(), message: messages.join(": ") }
 }
 
 /// DNS resolver that only ever yields addresses the policy permits, so the
@@ -446,14 +389,10 @@ impl Resolve for PolicyResolver {
         Box::pin(async move {
             let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
                 .await
-                .map_err(|e| FetchError::Dns {
-                    host: host.clone(),
-                    message: e.to_string(),
-                })?
+                .map_err(|e| FetchError::Dns { host: host.clone(), message: e.to_string() })?
                 .collect();
-            let (allowed, mut refused): (Vec<_>, Vec<_>) = resolved
-                .into_iter()
-                .partition(|addr| policy.check(addr.ip()).is_ok());
+            let (allowed, mut refused): (Vec<_>, Vec<_>) =
+                resolved.into_iter().partition(|addr| policy.check(addr.ip()).is_ok());
             if allowed.is_empty() {
                 if refused.is_empty() {
                     let message = "no addresses found".to_owned();
@@ -541,9 +480,7 @@ mod tests {
 
     async fn handle(req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
         let query: HashMap<String, String> =
-            url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-                .into_owned()
-                .collect();
+            url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
         let n: usize = query.get("n").map_or(0, |v| v.parse().unwrap());
         let full = |b: Vec<u8>| Full::new(Bytes::from(b)).boxed();
         let builder = Response::builder();
@@ -568,10 +505,7 @@ mod tests {
                 .status(query["status"].parse::<u16>().unwrap())
                 .header("location", &query["to"])
                 .body(full(vec![])),
-            "/loop" => builder
-                .status(302)
-                .header("location", "/loop")
-                .body(full(vec![])),
+            "/loop" => builder.status(302).header("location", "/loop").body(full(vec![])),
             "/big" => builder.body(full(vec![b'x'; n])),
             // No content-length: the cap must be enforced while streaming.
             "/chunked" => {
@@ -592,31 +526,21 @@ mod tests {
 
     /// Allows exactly the test server's address.
     fn local() -> Fetcher {
-        Fetcher::new(NetPolicy {
-            allowed_addrs: vec!["127.0.0.1/32".parse().unwrap()],
-        })
+        Fetcher::new(NetPolicy { allowed_addrs: vec!["127.0.0.1/32".parse().unwrap()] })
     }
 
     async fn fetch_ok(fetcher: &Fetcher, req: FetchRequest) -> FetchResponse {
-        fetcher
-            .fetch(req, &HostRules::default(), &FetchLimits::default())
-            .await
-            .unwrap()
+        fetcher.fetch(req, &HostRules::default(), &FetchLimits::default()).await.unwrap()
     }
 
     /// Fetches something that must fail without waiting on the network.
     async fn fail_fast(fetcher: &Fetcher, req: FetchRequest, rules: &HostRules) -> FetchError {
         let start = Instant::now();
         let limits = FetchLimits::default();
-        let result =
-            tokio::time::timeout(Duration::from_secs(2), fetcher.fetch(req, rules, &limits))
-                .await
-                .expect("a refusal must not wait for the network");
-        assert!(
-            start.elapsed() < Duration::from_secs(1),
-            "{:?}",
-            start.elapsed()
-        );
+        let result = tokio::time::timeout(Duration::from_secs(2), fetcher.fetch(req, rules, &limits))
+            .await
+            .expect("a refusal must not wait for the network");
+        assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
         result.expect_err("must fail")
     }
 
@@ -636,10 +560,7 @@ mod tests {
         let fetcher = Fetcher::new(NetPolicy::default());
         let url = server.url("/");
         let err = refused(&fetcher, &url).await;
-        assert_eq!(
-            err.to_string(),
-            format!("fetch to {url} refused: 127.0.0.1 is a loopback address")
-        );
+        assert_eq!(err.to_string(), format!("fetch to {url} refused: 127.0.0.1 is a loopback address"));
         let err = refused(&fetcher, &format!("http://localhost:{}/", server.port)).await;
         assert_eq!(
             err.to_string(),
@@ -657,38 +578,20 @@ mod tests {
         let fetcher = Fetcher::new(NetPolicy::default());
         for (url, msg) in [
             ("http://10.0.0.1/", "10.0.0.1 is a private address"),
-            (
-                "http://169.254.169.254/latest/meta-data",
-                "169.254.169.254 is a link-local (cloud metadata) address",
-            ),
+            ("http://169.254.169.254/latest/meta-data", "169.254.169.254 is a link-local (cloud metadata) address"),
             ("http://[::1]/", "::1 is a loopback address"),
-            (
-                "http://[::ffff:127.0.0.1]/",
-                "::ffff:127.0.0.1 is a loopback address",
-            ),
+            ("http://[::ffff:127.0.0.1]/", "::ffff:127.0.0.1 is a loopback address"),
             ("http://0.0.0.0/", "0.0.0.0 is an unspecified address"),
             ("http://[::]:8080/", ":: is an unspecified address"),
             // WHATWG URL parsing turns these spellings into 127.0.0.1.
             ("http://0x7f.1/", "127.0.0.1 is a loopback address"),
             ("http://2130706433/", "127.0.0.1 is a loopback address"),
-            (
-                "https://100.100.100.200/",
-                "100.100.100.200 is a shared (CGNAT) address",
-            ),
-            (
-                "http://[fd00:ec2::254]/",
-                "fd00:ec2::254 is a unique-local address",
-            ),
-            (
-                "http://[64:ff9b::a00:1]/",
-                "64:ff9b::a00:1 is a private address",
-            ),
+            ("https://100.100.100.200/", "100.100.100.200 is a shared (CGNAT) address"),
+            ("http://[fd00:ec2::254]/", "fd00:ec2::254 is a unique-local address"),
+            ("http://[64:ff9b::a00:1]/", "64:ff9b::a00:1 is a private address"),
         ] {
             let err = refused(&fetcher, url).await;
-            assert!(
-                err.to_string().ends_with(&format!("refused: {msg}")),
-                "{err}"
-            );
+            assert!(err.to_string().ends_with(&format!("refused: {msg}")), "{err}");
         }
         // The operator override is for exactly the listed range.
         let fetcher = local();
@@ -704,11 +607,7 @@ mod tests {
         assert_eq!(resp.status_text, "OK");
         assert_eq!(body(&resp), "hello");
         assert_eq!(resp.header("X-Test"), Some("yes"));
-        let cookies: Vec<_> = resp
-            .headers
-            .iter()
-            .filter(|(k, _)| k == "set-cookie")
-            .collect();
+        let cookies: Vec<_> = resp.headers.iter().filter(|(k, _)| k == "set-cookie").collect();
         assert_eq!(cookies.len(), 2);
         assert_eq!(resp.url, server.url("/"));
         assert!(!resp.redirected);
@@ -770,26 +669,15 @@ mod tests {
                 "redirect to http://169.254.169.254/ refused: 169.254.169.254 is a link-local \
                  (cloud metadata) address",
             ),
-            (
-                "http://10.0.0.1/",
-                "redirect to http://10.0.0.1/ refused: 10.0.0.1 is a private address",
-            ),
-            (
-                "http://[::1]/",
-                "redirect to http://[::1]/ refused: ::1 is a loopback address",
-            ),
+            ("http://10.0.0.1/", "redirect to http://10.0.0.1/ refused: 10.0.0.1 is a private address"),
+            ("http://[::1]/", "redirect to http://[::1]/ refused: ::1 is a loopback address"),
             (
                 "file:///etc/passwd",
                 "redirect to file:///etc/passwd refused: unsupported scheme \"file:\" (only \
                  http: and https: are allowed)",
             ),
         ] {
-            let err = fail_fast(
-                &fetcher,
-                FetchRequest::get(server.redirect(302, to)),
-                &HostRules::default(),
-            )
-            .await;
+            let err = fail_fast(&fetcher, FetchRequest::get(server.redirect(302, to)), &HostRules::default()).await;
             assert_eq!(err.to_string(), msg);
             assert!(matches!(err, FetchError::Refused { redirect: true, .. }));
         }
@@ -799,11 +687,7 @@ mod tests {
     #[tokio::test]
     async fn redirect_followed() {
         let server = serve().await;
-        let resp = fetch_ok(
-            &local(),
-            FetchRequest::get(server.redirect(301, "/echo?x=1")),
-        )
-        .await;
+        let resp = fetch_ok(&local(), FetchRequest::get(server.redirect(301, "/echo?x=1"))).await;
         assert_eq!(resp.status, 200);
         assert!(resp.redirected);
         assert_eq!(resp.url, server.url("/echo?x=1"));
@@ -825,10 +709,7 @@ mod tests {
             let resp = fetch_ok(&fetcher, post(server.redirect(status, "/echo"))).await;
             let text = body(&resp);
             assert!(text.starts_with("GET\n"), "{status}: {text}");
-            assert!(
-                !text.contains("content-type") && text.ends_with("\n\n"),
-                "{text}"
-            );
+            assert!(!text.contains("content-type") && text.ends_with("\n\n"), "{text}");
         }
         for status in [307, 308] {
             let text = body(&fetch_ok(&fetcher, post(server.redirect(status, "/echo"))).await);
@@ -843,10 +724,7 @@ mod tests {
         let server = serve().await;
         let fetcher = local();
         let with_creds = |url: String| FetchRequest {
-            headers: vec![
-                ("Authorization".into(), "Bearer secret".into()),
-                ("Cookie".into(), "session=1".into()),
-            ],
+            headers: vec![("Authorization".into(), "Bearer secret".into()), ("Cookie".into(), "session=1".into())],
             ..FetchRequest::get(url)
         };
         let same = body(&fetch_ok(&fetcher, with_creds(server.redirect(302, "/echo"))).await);
@@ -855,10 +733,7 @@ mod tests {
         let other = format!("http://localhost:{}/echo", server.port);
         let cross = body(&fetch_ok(&fetcher, with_creds(server.redirect(302, &other))).await);
         assert!(cross.starts_with("GET\n"));
-        assert!(
-            !cross.contains("authorization") && !cross.contains("cookie"),
-            "{cross}"
-        );
+        assert!(!cross.contains("authorization") && !cross.contains("cookie"), "{cross}");
     }
 
     #[tokio::test]
@@ -866,10 +741,7 @@ mod tests {
         let server = serve().await;
         let fetcher = local();
         let url = server.redirect(302, "http://10.0.0.1/");
-        let manual = FetchRequest {
-            redirect: RedirectMode::Manual,
-            ..FetchRequest::get(&url)
-        };
+        let manual = FetchRequest { redirect: RedirectMode::Manual, ..FetchRequest::get(&url) };
         let resp = fetch_ok(&fetcher, manual).await;
         assert_eq!(resp.status, 302);
         assert_eq!(resp.status_text, "Found");
@@ -877,10 +749,7 @@ mod tests {
         assert!(!resp.redirected);
         assert_eq!(resp.url, url);
 
-        let error = FetchRequest {
-            redirect: RedirectMode::Error,
-            ..FetchRequest::get(&url)
-        };
+        let error = FetchRequest { redirect: RedirectMode::Error, ..FetchRequest::get(&url) };
         let err = fail_fast(&fetcher, error, &HostRules::default()).await;
         assert_eq!(
             err.to_string(),
@@ -894,19 +763,10 @@ mod tests {
     #[tokio::test]
     async fn too_many_redirects() {
         let server = serve().await;
-        let limits = FetchLimits {
-            max_redirects: 5,
-            ..Default::default()
-        };
+        let limits = FetchLimits { max_redirects: 5, ..Default::default() };
         let url = server.url("/loop");
-        let err = local()
-            .fetch(FetchRequest::get(&url), &HostRules::default(), &limits)
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!("fetch to {url} failed: too many redirects (more than 5)")
-        );
+        let err = local().fetch(FetchRequest::get(&url), &HostRules::default(), &limits).await.unwrap_err();
+        assert_eq!(err.to_string(), format!("fetch to {url} failed: too many redirects (more than 5)"));
         assert_eq!(server.hits(), 6);
     }
 
@@ -914,44 +774,26 @@ mod tests {
     async fn response_size_cap() {
         let server = serve().await;
         let fetcher = local();
-        let limits = FetchLimits {
-            max_response_bytes: 100_000,
-            ..Default::default()
-        };
+        let limits = FetchLimits { max_response_bytes: 100_000, ..Default::default() };
         let rules = HostRules::default();
         let get = |path: &str| fetcher.fetch(FetchRequest::get(server.url(path)), &rules, &limits);
         assert_eq!(get("/big?n=100000").await.unwrap().body.len(), 100_000);
         assert_eq!(get("/chunked?n=100000").await.unwrap().body.len(), 100_000);
         for path in ["/big?n=100001", "/chunked?n=1000000"] {
             let err = get(path).await.unwrap_err();
-            assert_eq!(
-                err.to_string(),
-                format!(
-                    "response body from {} exceeds 100000 bytes",
-                    server.url(path)
-                )
-            );
+            assert_eq!(err.to_string(), format!("response body from {} exceeds 100000 bytes", server.url(path)));
         }
     }
 
     #[tokio::test]
     async fn slow_response_times_out() {
         let server = serve().await;
-        let limits = FetchLimits {
-            timeout: Duration::from_millis(300),
-            ..Default::default()
-        };
+        let limits = FetchLimits { timeout: Duration::from_millis(300), ..Default::default() };
         let start = Instant::now();
         let url = server.url("/slow");
-        let err = local()
-            .fetch(FetchRequest::get(&url), &HostRules::default(), &limits)
-            .await
-            .unwrap_err();
+        let err = local().fetch(FetchRequest::get(&url), &HostRules::default(), &limits).await.unwrap_err();
         assert!(start.elapsed() < Duration::from_secs(3));
-        assert_eq!(
-            err.to_string(),
-            format!("fetch to {url} timed out after 300ms")
-        );
+        assert_eq!(err.to_string(), format!("fetch to {url} timed out after 300ms"));
     }
 
     #[tokio::test]
@@ -964,12 +806,7 @@ mod tests {
         };
         // Refused before any DNS lookup of the example names.
         let deny = rules(&[], &["*.example.com"]);
-        let err = fail_fast(
-            &fetcher,
-            FetchRequest::get("https://api.Example.com/x"),
-            &deny,
-        )
-        .await;
+        let err = fail_fast(&fetcher, FetchRequest::get("https://api.Example.com/x"), &deny).await;
         assert_eq!(
             err.to_string(),
             "fetch to https://api.example.com/x refused: host api.example.com is in this \
@@ -979,28 +816,16 @@ mod tests {
         let err = fail_fast(&fetcher, FetchRequest::get(server.url("/")), &only_example).await;
         assert_eq!(
             err.to_string(),
-            format!(
-                "fetch to {} refused: host 127.0.0.1 is not in this function's allowed hosts",
-                server.url("/")
-            )
+            format!("fetch to {} refused: host 127.0.0.1 is not in this function's allowed hosts", server.url("/"))
         );
 
         let only_localhost = rules(&["LOCALHOST"], &["127.0.0.1"]);
         let localhost = format!("http://localhost:{}/", server.port);
-        let resp = fetcher
-            .fetch(
-                FetchRequest::get(&localhost),
-                &only_localhost,
-                &FetchLimits::default(),
-            )
-            .await
-            .unwrap();
+        let resp =
+            fetcher.fetch(FetchRequest::get(&localhost), &only_localhost, &FetchLimits::default()).await.unwrap();
         assert_eq!(body(&resp), "hello");
         // Redirect hops are held to the same rules.
-        let hop = format!(
-            "http://localhost:{}/redirect?status=302&to=http://127.0.0.1/",
-            server.port
-        );
+        let hop = format!("http://localhost:{}/redirect?status=302&to=http://127.0.0.1/", server.port);
         let err = fail_fast(&fetcher, FetchRequest::get(hop), &only_localhost).await;
         assert_eq!(
             err.to_string(),
@@ -1024,10 +849,7 @@ mod tests {
                 "fetch to file:///etc/passwd refused: unsupported scheme \"file:\" (only http: \
                  and https: are allowed)",
             ),
-            (
-                "/relative",
-                "invalid URL \"/relative\": relative URL without a base",
-            ),
+            ("/relative", "invalid URL \"/relative\": relative URL without a base"),
             ("http://", "invalid URL \"http://\": empty host"),
         ] {
             let err = fail_fast(&fetcher, FetchRequest::get(url), &HostRules::default()).await;
@@ -1043,10 +865,6 @@ mod tests {
         let url = format!("http://127.0.0.1:{port}/");
         let err = fail_fast(&local(), FetchRequest::get(&url), &HostRules::default()).await;
         assert!(matches!(err, FetchError::Connect { .. }), "{err}");
-        assert!(
-            err.to_string()
-                .starts_with(&format!("fetch to {url} failed: ")),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with(&format!("fetch to {url} failed: ")), "{err}");
     }
 }

@@ -101,7 +101,10 @@ impl Invocation {
             let entry = LogEntry {
                 level: LogLevel::Warn,
                 time_ms: now_ms(),
-                message: format!("[quasm] log limit of {} bytes reached; further logs dropped", self.limits.max_log_bytes),
+                message: format!(
+                    "[quasm] log limit of {} bytes reached; further logs dropped",
+                    self.limits.max_log_bytes
+                ),
             };
             if let Some(o) = &self.observer {
                 o.log(&entry);
@@ -220,19 +223,16 @@ fn parse<T: for<'de> Deserialize<'de>>(arg: &[u8]) -> Result<T, String> {
     serde_json::from_slice(arg).map_err(|e| format!("bad host-call argument: {e}"))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn call(
-    mut env: FunctionEnvMut<HostState>,
-    op_ptr: u32,
-    op_len: u32,
-    arg_ptr: u32,
-    arg_len: u32,
-    bytes_ptr: u32,
-    bytes_len: u32,
-) -> i32 {
-    let op = read_bytes(&env, op_ptr, op_len);
-    let arg = read_bytes(&env, arg_ptr, arg_len);
-    let bytes = read_bytes(&env, bytes_ptr, bytes_len);
+/// The three (pointer, length) pairs both `call` and `start` receive:
+/// operation name, JSON argument, raw bytes.
+type OpArgs = (u32, u32, u32, u32, u32, u32);
+
+fn read_op(env: &FunctionEnvMut<HostState>, a: OpArgs) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    (read_bytes(env, a.0, a.1), read_bytes(env, a.2, a.3), read_bytes(env, a.4, a.5))
+}
+
+fn call(mut env: FunctionEnvMut<HostState>, a0: u32, a1: u32, a2: u32, a3: u32, a4: u32, a5: u32) -> i32 {
+    let (op, arg, bytes) = read_op(&env, (a0, a1, a2, a3, a4, a5));
     let r = sync_op(&mut env, &op, &arg, &bytes);
     reply(&mut env, r)
 }
@@ -276,19 +276,8 @@ fn sync_op(env: &mut FunctionEnvMut<HostState>, op: &[u8], arg: &[u8], bytes: &[
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn start(
-    mut env: FunctionEnvMut<HostState>,
-    op_ptr: u32,
-    op_len: u32,
-    arg_ptr: u32,
-    arg_len: u32,
-    bytes_ptr: u32,
-    bytes_len: u32,
-) -> i32 {
-    let op = read_bytes(&env, op_ptr, op_len);
-    let arg = read_bytes(&env, arg_ptr, arg_len);
-    let bytes = read_bytes(&env, bytes_ptr, bytes_len);
+fn start(mut env: FunctionEnvMut<HostState>, a0: u32, a1: u32, a2: u32, a3: u32, a4: u32, a5: u32) -> i32 {
+    let (op, arg, bytes) = read_op(&env, (a0, a1, a2, a3, a4, a5));
     match start_op(&mut env, &op, &arg, bytes) {
         Ok(id) => id,
         Err(e) => reply(&mut env, Err(e)),

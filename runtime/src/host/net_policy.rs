@@ -80,9 +80,9 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
     let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
     match s {
-        [0, 0, 0, 0, 0, 0xffff, hi, lo]
-        | [0, 0, 0, 0, 0, 0, hi, lo]
-        | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0, 0, hi, lo] | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => {
+            Some(v4(hi, lo))
+        }
         [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
         _ => None,
     }
@@ -105,11 +105,7 @@ impl NetPolicy {
         };
         // `to_canonical` so an override for 127.0.0.1 also covers ::ffff:127.0.0.1.
         let canonical = ip.to_canonical();
-        if self
-            .allowed_addrs
-            .iter()
-            .any(|net| net.contains(&ip) || net.contains(&canonical))
-        {
+        if self.allowed_addrs.iter().any(|net| net.contains(&ip) || net.contains(&canonical)) {
             return Ok(());
         }
         Err(FetchError::AddressForbidden { addr: ip, reason })
@@ -267,9 +263,7 @@ mod tests {
         let err = default.check(ip("::")).unwrap_err();
         assert_eq!(err.to_string(), ":: is an unspecified address");
 
-        let local = NetPolicy {
-            allowed_addrs: vec!["127.0.0.1/32".parse().unwrap()],
-        };
+        let local = NetPolicy { allowed_addrs: vec!["127.0.0.1/32".parse().unwrap()] };
         assert!(local.check(ip("127.0.0.1")).is_ok());
         assert!(local.check(ip("::ffff:127.0.0.1")).is_ok());
         assert!(local.check(ip("127.0.0.2")).is_err());
@@ -283,45 +277,22 @@ mod tests {
             allow: vec!["api.example.com".into(), "*.Trusted.org".into()],
             deny: vec!["*.evil.trusted.org".into(), "bad.trusted.org".into()],
         };
-        for ok in [
-            "api.example.com",
-            "API.Example.COM",
-            "api.example.com.",
-            "a.trusted.org",
-            "a.b.trusted.org",
-        ] {
+        for ok in ["api.example.com", "API.Example.COM", "api.example.com.", "a.trusted.org", "a.b.trusted.org"] {
             assert!(rules.check(ok).is_ok(), "{ok}");
         }
         for (host, msg) in [
-            (
-                "example.com",
-                "host example.com is not in this function's allowed hosts",
-            ),
-            (
-                "trusted.org",
-                "host trusted.org is not in this function's allowed hosts",
-            ),
-            (
-                "xtrusted.org",
-                "host xtrusted.org is not in this function's allowed hosts",
-            ),
-            (
-                "BAD.trusted.org.",
-                "host bad.trusted.org is in this function's denied hosts",
-            ),
-            (
-                "x.evil.trusted.org",
-                "host x.evil.trusted.org is in this function's denied hosts",
-            ),
+            ("example.com", "host example.com is not in this function's allowed hosts"),
+            ("trusted.org", "host trusted.org is not in this function's allowed hosts"),
+            ("xtrusted.org", "host xtrusted.org is not in this function's allowed hosts"),
+            ("BAD.trusted.org.", "host bad.trusted.org is in this function's denied hosts"),
+            ("x.evil.trusted.org", "host x.evil.trusted.org is in this function's denied hosts"),
         ] {
             assert_eq!(rules.check(host).unwrap_err().to_string(), msg);
         }
 
         // Empty allow list: everything not denied.
-        let deny_only = HostRules {
-            allow: vec![],
-            deny: vec!["*.example.com".into(), "::1".into(), "bücher.de".into()],
-        };
+        let deny_only =
+            HostRules { allow: vec![], deny: vec!["*.example.com".into(), "::1".into(), "bücher.de".into()] };
         assert!(deny_only.check("example.com").is_ok());
         assert!(deny_only.check("anything.test").is_ok());
         assert!(deny_only.check("www.example.com").is_err());

@@ -20,17 +20,31 @@ pub struct KvPage {
 /// Tenant-scoped key-value storage behind `env.KV`.
 pub trait KvStore: Send + Sync {
     fn get(&self, tenant: &str, key: &str) -> BoxFuture<'static, Result<Option<Vec<u8>>, String>>;
-    fn put(&self, tenant: &str, key: &str, value: Vec<u8>, ttl: Option<Duration>)
-        -> BoxFuture<'static, Result<(), String>>;
+    fn put(
+        &self,
+        tenant: &str,
+        key: &str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> BoxFuture<'static, Result<(), String>>;
     fn delete(&self, tenant: &str, key: &str) -> BoxFuture<'static, Result<(), String>>;
-    fn list(&self, tenant: &str, prefix: &str, limit: usize, cursor: Option<String>)
-        -> BoxFuture<'static, Result<KvPage, String>>;
+    fn list(
+        &self,
+        tenant: &str,
+        prefix: &str,
+        limit: usize,
+        cursor: Option<String>,
+    ) -> BoxFuture<'static, Result<KvPage, String>>;
 }
 
 /// Publishes tenant events for `env.EVENTS.publish`; returns the event id.
 pub trait EventPublisher: Send + Sync {
-    fn publish(&self, tenant: &str, event_type: &str, payload: serde_json::Value)
-        -> BoxFuture<'static, Result<String, String>>;
+    fn publish(
+        &self,
+        tenant: &str,
+        event_type: &str,
+        payload: serde_json::Value,
+    ) -> BoxFuture<'static, Result<String, String>>;
 }
 
 /// The services one invocation may use.
@@ -47,9 +61,12 @@ impl Default for Services {
 }
 
 /// In-process KV: for `quasm run`, tests and single-node experiments.
+/// (tenant, key) -> (value, expiry).
+type KvMap = BTreeMap<(String, String), (Vec<u8>, Option<Instant>)>;
+
 #[derive(Default)]
 pub struct MemoryKv {
-    map: Arc<Mutex<BTreeMap<(String, String), (Vec<u8>, Option<Instant>)>>>,
+    map: Arc<Mutex<KvMap>>,
 }
 
 impl KvStore for MemoryKv {
@@ -67,8 +84,13 @@ impl KvStore for MemoryKv {
         Box::pin(async move { Ok(v) })
     }
 
-    fn put(&self, tenant: &str, key: &str, value: Vec<u8>, ttl: Option<Duration>)
-        -> BoxFuture<'static, Result<(), String>> {
+    fn put(
+        &self,
+        tenant: &str,
+        key: &str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> BoxFuture<'static, Result<(), String>> {
         let exp = ttl.map(|t| Instant::now() + t);
         self.map.lock().insert((tenant.to_owned(), key.to_owned()), (value, exp));
         Box::pin(async { Ok(()) })
@@ -79,17 +101,20 @@ impl KvStore for MemoryKv {
         Box::pin(async { Ok(()) })
     }
 
-    fn list(&self, tenant: &str, prefix: &str, limit: usize, cursor: Option<String>)
-        -> BoxFuture<'static, Result<KvPage, String>> {
+    fn list(
+        &self,
+        tenant: &str,
+        prefix: &str,
+        limit: usize,
+        cursor: Option<String>,
+    ) -> BoxFuture<'static, Result<KvPage, String>> {
         let map = self.map.lock();
         let now = Instant::now();
         let start = cursor.unwrap_or_default();
         let mut keys: Vec<String> = map
             .range((tenant.to_owned(), start.clone())..)
             .take_while(|((t, _), _)| t == tenant)
-            .filter(|((_, k), (_, exp))| {
-                k.starts_with(prefix) && *k > start && exp.is_none_or(|e| e > now)
-            })
+            .filter(|((_, k), (_, exp))| k.starts_with(prefix) && *k > start && exp.is_none_or(|e| e > now))
             .map(|((_, k), _)| k.clone())
             .take(limit + 1)
             .collect();
@@ -119,8 +144,12 @@ pub struct MemoryEvents {
 }
 
 impl EventPublisher for MemoryEvents {
-    fn publish(&self, tenant: &str, event_type: &str, payload: serde_json::Value)
-        -> BoxFuture<'static, Result<String, String>> {
+    fn publish(
+        &self,
+        tenant: &str,
+        event_type: &str,
+        payload: serde_json::Value,
+    ) -> BoxFuture<'static, Result<String, String>> {
         let mut list = self.published.lock();
         let id = format!("evt_{}", list.len() + 1);
         list.push(PublishedEvent {

@@ -125,7 +125,8 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
     }
 
     // Memory: 1000 sandboxes of one version, each used once and back idle.
-    let sleepy = rt.compile("export default { async run() { await new Promise(r => setTimeout(r, 50)); return 1 } }", "idle.js")?;
+    let sleepy = rt
+        .compile("export default { async run() { await new Promise(r => setTimeout(r, 50)); return 1 } }", "idle.js")?;
     let idle_spec = FunctionSpec::new("bench/idle/1", sleepy);
     tokio.block_on(rt.invoke(&idle_spec, request()));
     let before = rss_kib();
