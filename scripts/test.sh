@@ -8,6 +8,14 @@ scripts/setup.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quasm-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+echo "== postgres on 127.0.0.1:5432 (tests create their own databases)"
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  cluster="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)"
+  [ -n "$cluster" ] && pg_ctlcluster --skip-systemctl-redirect "$cluster" main start || true
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+fi
+pg_isready -q -h 127.0.0.1 -p 5432 || { echo "FAIL: Postgres is not reachable on 127.0.0.1:5432" >&2; exit 1; }
+
 echo "== guest: rebuild and compare with the committed quasm-guest.wasm"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 runtime/guest/build.sh "$tmp/guest.wasm"

@@ -1,1 +1,5 @@
-//! Placeholder: filled by a later issue.
+//! Quasm's control plane. So far: the Postgres store (migrations and the
+//! embedded cluster `quasm serve` manages when no database URL is given).
+//! Functions, versions, triggers and executions build on it.
+
+pub mod store;

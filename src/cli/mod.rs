@@ -2,6 +2,7 @@
 
 mod bench;
 mod check;
+mod migrate;
 mod run;
 
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Run a benchmark and print its figures.
     Bench(bench::BenchArgs),
+    /// Apply pending database migrations (idempotent).
+    Migrate(migrate::MigrateArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -30,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(a) => run::run(a),
         Command::Check(a) => check::check(a),
         Command::Bench(a) => bench::bench(a),
+        Command::Migrate(a) => migrate::migrate(a),
     }
 }
 
@@ -38,4 +42,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn local_runtime(net: quasm_runtime::NetPolicy) -> anyhow::Result<quasm_runtime::Runtime> {
     let config = quasm_runtime::RuntimeConfig { net, ..Default::default() };
     Ok(quasm_runtime::Runtime::new(config)?)
+}
+
+/// `/var/lib/quasm` for root (the embedded Postgres runs as the `postgres`
+/// user, which cannot reach root's home); otherwise `$XDG_DATA_HOME/quasm`,
+/// else `~/.local/share/quasm`, else `./quasm-data`.
+fn default_data_dir() -> std::path::PathBuf {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return "/var/lib/quasm".into();
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME") {
+        return std::path::PathBuf::from(d).join("quasm");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => std::path::PathBuf::from(h).join(".local/share/quasm"),
+        None => "quasm-data".into(),
+    }
 }
