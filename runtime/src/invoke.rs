@@ -236,7 +236,7 @@ pub(crate) async fn drive(
     let mut status = inst.call(kind, &input, body, &bindings, rand_seed(), js_limit);
     let end = loop {
         let st = match status {
-            Err(e) => break trap_end(e, deadline, is_cancelled()),
+            Err(e) => break trap_end(e, deadline, is_cancelled(), limits),
             Ok(st) => st,
         };
         match st {
@@ -392,12 +392,14 @@ fn error_end(e: GuestError, deadline: Instant, cancelled: bool, limits: &Limits)
     End::Failed(Status::Error, info)
 }
 
-fn trap_end(e: RuntimeError, deadline: Instant, cancelled: bool) -> End {
+/// A trap ends the sandbox (it is dropped). The watchdog's signal is one:
+/// code stuck in a native builtin past the deadline.
+fn trap_end(e: RuntimeError, deadline: Instant, cancelled: bool, limits: &Limits) -> End {
     if cancelled {
         return failed(Status::Cancelled, "Cancelled", "the invocation was cancelled");
     }
     if Instant::now() >= deadline {
-        return failed(Status::Timeout, "TimeoutError", "execution exceeded its time limit and was stopped");
+        return timeout_end(limits);
     }
     match e {
         RuntimeError::OutOfMemory => failed(Status::OutOfMemory, "OutOfMemoryError", "the sandbox ran out of memory"),

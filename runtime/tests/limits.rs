@@ -126,3 +126,21 @@ fn operator_maxima_clamp_function_limits() {
     let err = max.validate(&Limits { memory_mb: 1024, ..Default::default() }).unwrap_err();
     assert!(err.contains("memory_mb"), "{err}");
 }
+
+#[test]
+fn code_stuck_in_a_native_builtin_is_stopped_by_the_watchdog() {
+    // Array.prototype.join on a large array never reaches QuickJS's interrupt
+    // poll; the watchdog's signal stops it and the sandbox is dropped.
+    let rt = runtime();
+    let mut s = spec(rt, "export default { run(n) { for (let i = 0; i < n; i++) new Array(3e6).fill('ab').join(','); return n } }");
+    s.limits.timeout_ms = 100;
+    s.limits.memory_mb = 256;
+    let r = invoke(rt, &s, request(json!(1000)));
+    assert_eq!(r.status, Status::Timeout, "{r:?}");
+    assert!(r.error.unwrap().message.contains("100 ms"));
+    let over_ms = r.duration_us as i64 / 1000 - 100;
+    assert!((0..250).contains(&over_ms), "stopped {over_ms} ms after the deadline");
+    // The same version still serves (from a new sandbox).
+    assert_eq!(invoke(rt, &s, request(json!(0))).output, Some(json!(0)));
+    assert_healthy();
+}
