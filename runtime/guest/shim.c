@@ -2,18 +2,20 @@
 //
 // Everything Web-API-shaped lives in prelude.js; this file only gives that
 // prelude a native `__host` object and exports the handful of entry points
-// the host calls. Protocol (see runtime/src/guest_abi.rs for the host side):
+// the host calls. Protocol (the host side is runtime/src/instance.rs):
 //
-//   qz_init(stack)                 runtime + context + prelude      -> status
-//   qz_compile(src, name)          source -> bytecode in OUT        -> status
-//   qz_load(bytecode)              evaluate module, keep its export -> status
-//   qz_call(kind, meta, body, seed, mem_limit) start a handler      -> status
-//   qz_resume(id, ok, meta, body)  deliver an async op's completion -> status
-//   qz_tick()                      fire due timers                  -> status
+//   qz_init(stack)                    runtime + context + prelude    -> status
+//   qz_compile(src, name)             source -> bytecode in OUT      -> status
+//   qz_load(bytecode)                 evaluate module, keep export   -> status
+//   qz_call(kind, input, body, bindings, seed, heap_limit)  a handler -> status
+//   qz_resume(id, ok, meta, body)     an async op's completion       -> status
+//   qz_tick()                         fire due timers                -> status
+//   qz_io()                           address of the I/O block (small inputs,
+//                                     OUT pointer/length, heap peak, call start)
 //
-// status: 0 done (OUT = u32 meta_len | meta json | body bytes),
+// status: 0 done (OUT = u32 meta_len | meta json | body bytes for calls),
 //         1 pending (OUT = {"timer_ms":N}; host must complete an op or tick),
-//         2 error (OUT = error json {name,message,stack,...}).
+//         2 error (OUT = error json {name,message,stack,uncatchable?,oom?}).
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +128,6 @@ static uint32_t out_len;
 
 EXPORT("qz_out_ptr") uint8_t *qz_out_ptr(void) { return out_buf; }
 EXPORT("qz_out_len") uint32_t qz_out_len(void) { return out_len; }
-EXPORT("qz_heap_peak") uint32_t qz_heap_peak(void) { return (uint32_t)heap_peak; }
 
 // A fixed block the host reads and writes directly, so a call needs a single
 // guest entry: small inputs go in `in`, results are found through out_ptr /

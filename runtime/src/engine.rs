@@ -12,7 +12,6 @@ use wasmer::{ExternType, Module};
 use crate::error::{CompileError, RuntimeError};
 use crate::guest_abi::{location_in, GuestStatus};
 use crate::instance::Instance;
-use crate::limits::Limits;
 use crate::snapshot::Snapshot;
 
 /// The guest, built by `runtime/guest/build.sh` and committed.
@@ -190,8 +189,7 @@ impl Engine {
     /// call. The template's image (the post-load snapshot) is composed on a
     /// background thread from the base snapshot and the pages loading
     /// changed, which are all this call copies.
-    pub fn prepare(&self, bytecode: &[u8], limits: &Limits) -> Result<(Arc<Template>, Instance), RuntimeError> {
-        let memory_limit_bytes = limits.memory_bytes();
+    pub fn prepare(&self, bytecode: &[u8], memory_limit_bytes: u64) -> Result<(Arc<Template>, Instance), RuntimeError> {
         let mut inst = self.base_instance(memory_limit_bytes)?;
         match inst.load(bytecode)? {
             GuestStatus::Done(_) => {}

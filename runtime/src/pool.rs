@@ -105,8 +105,7 @@ impl Pool {
             let instance = engine.instantiate(&t)?;
             return Ok(Lease { key: key.clone(), instance, template: t, cold: false });
         }
-        let limits = crate::limits::Limits { memory_mb: (memory_limit_bytes >> 20) as u32, ..Default::default() };
-        let (template, instance) = engine.prepare(bytecode, &limits)?;
+        let (template, instance) = engine.prepare(bytecode, memory_limit_bytes)?;
         let mut inner = self.inner.lock();
         let slot = Slot { template: template.clone(), idle: Vec::new(), last_used: Instant::now() };
         if let Some(old) = inner.slots.insert(key.clone(), slot) {

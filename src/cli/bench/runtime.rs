@@ -92,12 +92,12 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
     }
     cold.sort_by(f64::total_cmp);
     // Its parts: loading a version (prepare) and a sandbox from a template.
-    let limits = Limits::default();
+    let memory = Limits::default().memory_bytes();
     let mut prepare = Vec::new();
     let mut instantiate = Vec::new();
     for _ in 0..100 {
         let t = Instant::now();
-        let (template, first) = rt.engine().prepare(&bytecode, &limits)?;
+        let (template, first) = rt.engine().prepare(&bytecode, memory)?;
         prepare.push(t.elapsed().as_secs_f64() * 1e6);
         drop(first);
         template.snapshot()?; // untimed: the background image build
