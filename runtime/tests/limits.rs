@@ -132,7 +132,10 @@ fn code_stuck_in_a_native_builtin_is_stopped_by_the_watchdog() {
     // Array.prototype.join on a large array never reaches QuickJS's interrupt
     // poll; the watchdog's signal stops it and the sandbox is dropped.
     let rt = runtime();
-    let mut s = spec(rt, "export default { run(n) { for (let i = 0; i < n; i++) new Array(3e6).fill('ab').join(','); return n } }");
+    let mut s = spec(
+        rt,
+        "export default { run(n) { for (let i = 0; i < n; i++) new Array(3e6).fill('ab').join(','); return n } }",
+    );
     s.limits.timeout_ms = 100;
     s.limits.memory_mb = 256;
     let r = invoke(rt, &s, request(json!(1000)));
