@@ -8,7 +8,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 # The guest toolchain (runtime/guest/build.sh) and test tools.
-for p in clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 python3 wrk postgresql; do
+for p in clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 python3 python3-venv wrk postgresql; do
   pkg "$p" || need_apt+=("$p")
 done
 if ((${#need_apt[@]})); then

@@ -16,6 +16,11 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
 fi
 pg_isready -q -h 127.0.0.1 -p 5432 || { echo "FAIL: Postgres is not reachable on 127.0.0.1:5432" >&2; exit 1; }
 
+echo "== S3-compatible test server (SeaweedFS)"
+QUASM_TEST_S3_ENDPOINT="$(scripts/s3-test-server.sh)"
+export QUASM_TEST_S3_ENDPOINT
+echo "$QUASM_TEST_S3_ENDPOINT"
+
 echo "== guest: rebuild and compare with the committed quasm-guest.wasm"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 runtime/guest/build.sh "$tmp/guest.wasm"

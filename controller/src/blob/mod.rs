@@ -3,6 +3,7 @@
 //! ([`fs::FsBlobStore`]), an S3-compatible bucket in production.
 
 pub mod fs;
+pub mod s3;
 
 use futures::future::BoxFuture;
 use thiserror::Error;
@@ -13,6 +14,8 @@ pub enum BlobError {
     InvalidKey(String),
     #[error("blob store I/O error on {key}: {source}")]
     Io { key: String, source: std::io::Error },
+    #[error("S3 error on {key}: {message}")]
+    S3 { key: String, message: String },
 }
 
 /// Stores immutable blobs by key. A `put` is atomic: a reader sees the whole
