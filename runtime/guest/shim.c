@@ -126,9 +126,6 @@ static const JSMallocFunctions malloc_funcs = { m_calloc, m_malloc, m_free, m_re
 static uint8_t *out_buf;
 static uint32_t out_len;
 
-EXPORT("qz_out_ptr") uint8_t *qz_out_ptr(void) { return out_buf; }
-EXPORT("qz_out_len") uint32_t qz_out_len(void) { return out_len; }
-
 // A fixed block the host reads and writes directly, so a call needs a single
 // guest entry: small inputs go in `in`, results are found through out_ptr /
 // out_len, and heap_peak needs no call. The layout is mirrored in
@@ -142,6 +139,8 @@ static struct {
     uint8_t in[QZ_IN_CAP];
 } qz_io = { 0, 0, 0, QZ_IN_CAP, 0, 0, {0} };
 EXPORT("qz_io") void *qz_io_addr(void) { return &qz_io; }
+
+
 EXPORT("qz_alloc") void *qz_alloc(uint32_t n) { return malloc(n ? n : 1); }
 EXPORT("qz_free") void qz_free(void *p) { free(p); }
 
@@ -150,20 +149,21 @@ static void out_set(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen
     size_t hdr = framed ? 4 : 0;
     out_len = (uint32_t)(hdr + alen + blen);
     out_buf = malloc(out_len ? out_len : 1);
-    if (!out_buf) { out_len = 0; return; }
+    if (!out_buf) { out_len = 0; qz_io.out_ptr = 0; qz_io.out_len = 0; return; }
     if (framed) {
         uint32_t l = (uint32_t)alen;
         memcpy(out_buf, &l, 4);
     }
     if (alen) memcpy(out_buf + hdr, a, alen);
     if (blen) memcpy(out_buf + hdr + alen, b, blen);
+    // Every entry point's OUT is found by the host through the I/O block.
+    qz_io.out_ptr = (uint32_t)(uintptr_t)out_buf;
+    qz_io.out_len = out_len;
 }
 
 static void out_str(const char *s) { out_set((const uint8_t *)s, strlen(s), NULL, 0, 0); }
 
 static int32_t publish(int32_t status) {
-    qz_io.out_ptr = (uint32_t)(uintptr_t)out_buf;
-    qz_io.out_len = out_len;
     qz_io.heap_peak = (uint32_t)heap_peak;
     return status;
 }

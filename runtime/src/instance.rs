@@ -26,8 +26,6 @@ struct Exports {
     call: TypedFunction<CallArgs, i32>,
     resume: TypedFunction<(i32, i32, u32, u32, u32, u32), i32>,
     tick: TypedFunction<(), i32>,
-    out_ptr: TypedFunction<(), u32>,
-    out_len: TypedFunction<(), u32>,
 }
 
 /// Offsets in the guest's `qz_io` block (see shim.c).
@@ -96,8 +94,6 @@ impl Instance {
             call: typed!("qz_call"),
             resume: typed!("qz_resume"),
             tick: typed!("qz_tick"),
-            out_ptr: typed!("qz_out_ptr"),
-            out_len: typed!("qz_out_len"),
         };
         // wasi-libc's reactor constructors (stdio buffers etc.).
         if let Ok(f) = e.get_typed_function::<(), ()>(&store, "_initialize") {
@@ -253,33 +249,9 @@ impl Instance {
         Ok(())
     }
 
-    /// Reads the guest's OUT buffer.
-    fn out(&mut self) -> Result<Vec<u8>, RuntimeError> {
-        let (p, l) = (self.exports.out_ptr.clone(), self.exports.out_len.clone());
-        let ptr = self.enter(|s| p.call(s))?;
-        let len = self.enter(|s| l.call(s))?;
-        let mut buf = vec![0u8; len as usize];
-        self.memory
-            .view(&self.store)
-            .read(u64::from(ptr), &mut buf)
-            .map_err(|e| RuntimeError::Internal(e.to_string()))?;
-        Ok(buf)
-    }
-
+    /// The status of an entry point; its OUT buffer is found through the
+    /// I/O block, so reading it takes no guest entry.
     fn status(&mut self, code: i32) -> Result<GuestStatus, RuntimeError> {
-        let out = self.out()?;
-        GuestStatus::decode(code, out)
-    }
-
-    fn read_u32(&self, at: u64) -> Result<u32, RuntimeError> {
-        let mut b = [0u8; 4];
-        self.memory.view(&self.store).read(at, &mut b).map_err(|e| RuntimeError::Internal(e.to_string()))?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    /// The status of call/resume/tick, whose result the guest published in
-    /// the I/O block: no extra guest entries.
-    fn published(&mut self, code: i32) -> Result<GuestStatus, RuntimeError> {
         let ptr = self.read_u32(self.io + io::OUT_PTR)?;
         let len = self.read_u32(self.io + io::OUT_LEN)?;
         let mut buf = vec![0u8; len as usize];
@@ -288,6 +260,12 @@ impl Instance {
             .read(u64::from(ptr), &mut buf)
             .map_err(|e| RuntimeError::Internal(e.to_string()))?;
         GuestStatus::decode(code, buf)
+    }
+
+    fn read_u32(&self, at: u64) -> Result<u32, RuntimeError> {
+        let mut b = [0u8; 4];
+        self.memory.view(&self.store).read(at, &mut b).map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        Ok(u32::from_le_bytes(b))
     }
 
     /// Places buffers in guest memory: in the I/O block when they all fit
@@ -372,7 +350,7 @@ impl Instance {
         let call = self.exports.call.clone();
         let code = self.enter(|s| call.call(s, kind as i32, i, il, b, bl, g, gl, seed, js_memory_limit))?;
         self.release_args([i, b, g], owned)?;
-        self.published(code)
+        self.status(code)
     }
 
     pub(crate) fn resume(
@@ -388,13 +366,13 @@ impl Instance {
         let resume = self.exports.resume.clone();
         let code = self.enter(|s| resume.call(s, id, i32::from(ok), m, ml, b, bl))?;
         self.release_args([m, b], owned)?;
-        self.published(code)
+        self.status(code)
     }
 
     pub(crate) fn tick(&mut self) -> Result<GuestStatus, RuntimeError> {
         let tick = self.exports.tick.clone();
         let code = self.enter(|s| tick.call(s))?;
-        self.published(code)
+        self.status(code)
     }
 
     pub(crate) fn heap_peak(&mut self) -> u64 {
