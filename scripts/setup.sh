@@ -11,6 +11,14 @@ pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok inst
 for p in clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 python3 python3-venv wrk postgresql; do
   pkg "$p" || need_apt+=("$p")
 done
+# Opt-in: wasmer's LLVM backend for `cargo build --features llvm`
+# (QUASM_FEATURES=llvm): LLVM 22 from bookworm-security. Build with
+# LLVM_SYS_221_PREFIX=/usr/lib/llvm-22.
+if [[ "${QUASM_FEATURES:-}" == *llvm* ]]; then
+  for p in llvm-22-dev libpolly-22-dev libzstd-dev zlib1g-dev libffi-dev; do
+    pkg "$p" || need_apt+=("$p")
+  done
+fi
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]}" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,6 +1,7 @@
 //! `quasm`: one binary for every role. See `quasm --help`.
 
 mod cli;
+mod config;
 
 use clap::Parser;
 

@@ -1,1 +1,112 @@
-//! Placeholder: filled by a later issue.
+//! The HTTP edge of Quasm: TLS, authentication (JWT and API keys), RBAC,
+//! rate limits, the admin API (`/api/v1`), public function routes
+//! (`/fn/{tenant}/{path}`), health and metrics. Every invocation it
+//! receives goes to the controller's one invoke path.
+
+mod api;
+pub mod auth;
+mod body;
+mod problem;
+mod public;
+pub mod ratelimit;
+mod server;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::HeaderMap;
+use quasm_controller::Controller;
+
+pub use problem::Problem;
+pub use server::{serve, ServerHandle};
+
+use auth::{JwtVerifier, Principal, Role};
+
+/// The OpenAPI 3 description of the admin API, served at
+/// `/api/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub listen: SocketAddr,
+    pub tls: Option<tls::TlsSource>,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    pub rate_limits: ratelimit::RateLimitConfig,
+    /// How long shutdown waits for requests in flight.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            listen: ([127, 0, 0, 1], 8080).into(),
+            tls: None,
+            max_body_bytes: 10 * 1024 * 1024,
+            rate_limits: Default::default(),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+pub struct Gateway {
+    controller: Arc<Controller>,
+    jwt: JwtVerifier,
+    limits: Arc<ratelimit::RateLimits>,
+    config: GatewayConfig,
+}
+
+/// Where the dev TLS certificate is written, for clients to trust.
+pub fn dev_cert_path(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("tls").join("dev-cert.pem")
+}
+
+impl Gateway {
+    pub fn new(controller: Arc<Controller>, jwt: JwtVerifier, config: GatewayConfig) -> Arc<Self> {
+        Arc::new(Self { limits: ratelimit::RateLimits::new(&config.rate_limits), controller, jwt, config })
+    }
+
+    pub fn controller(&self) -> &Arc<Controller> {
+        &self.controller
+    }
+
+    /// The credential of a request: `Authorization: Bearer <JWT or API
+    /// key>`, or `X-API-Key: <key>`. The tenant comes from it, never from
+    /// the request.
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Problem> {
+        let token = match (headers.get("x-api-key"), headers.get(hyper::header::AUTHORIZATION)) {
+            (Some(k), _) => k.to_str().map_err(|_| Problem::unauthenticated("X-API-Key is not valid text"))?,
+            (None, Some(h)) => {
+                auth::bearer(h.to_str().map_err(|_| Problem::unauthenticated("Authorization is not valid text"))?)?
+            }
+            (None, None) => return Err(auth::AuthError::MissingCredentials.into()),
+        };
+        if quasm_controller::api_keys::looks_like_api_key(token) {
+            let grant = self
+                .controller
+                .verify_api_key(token)
+                .await?
+                .ok_or_else(|| Problem::unauthenticated("unknown, revoked or expired API key"))?;
+            let roles = grant.roles.iter().filter_map(|r| r.parse::<Role>().ok()).collect();
+            return Ok(Principal { tenant: grant.tenant, subject: format!("api-key:{}", grant.id), roles });
+        }
+        Ok(self.jwt.verify(token)?)
+    }
+}
+
+/// The client a rate limit counts against: the API key when one is sent,
+/// else the peer address.
+fn client_key(headers: &HeaderMap, peer: SocketAddr) -> String {
+    if let Some(k) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return k.get(..19).unwrap_or(k).to_owned();
+    }
+    if let Some(k) = headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if let Some(key) = k.strip_prefix("Bearer qk_") {
+            return key.get(..16).unwrap_or(key).to_owned();
+        }
+    }
+    peer.ip().to_string()
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use wasmer::sys::{Cranelift, EngineBuilder};
+use wasmer::sys::EngineBuilder;
 use wasmer::{ExternType, Module};
 
 use crate::error::{CompileError, RuntimeError};
@@ -18,6 +18,30 @@ use crate::snapshot::Snapshot;
 pub const GUEST_WASM: &[u8] = include_bytes!("../guest/quasm-guest.wasm");
 /// The wasmer version the compiled-module cache is keyed by.
 pub const WASMER_VERSION: &str = "7.4.2";
+/// The compiler that turns the guest into machine code: wasmer's LLVM backend
+/// when built with the `llvm` feature, Cranelift otherwise. Part of the
+/// compiled-module cache key.
+pub const fn compiler_name() -> &'static str {
+    if cfg!(feature = "llvm") {
+        "llvm"
+    } else {
+        "cranelift"
+    }
+}
+
+/// A wasmer engine with this build's compiler (see [`compiler_name`]).
+fn new_wasmer_engine() -> wasmer::Engine {
+    #[cfg(feature = "llvm")]
+    let compiler = {
+        let mut llvm = wasmer::sys::LLVM::default();
+        llvm.opt_level(wasmer::sys::LLVMOptLevel::Aggressive);
+        llvm
+    };
+    #[cfg(not(feature = "llvm"))]
+    let compiler = wasmer::sys::Cranelift::default();
+    EngineBuilder::new(compiler).engine().into()
+}
+
 /// Memory used to compile user code (never runs it).
 const COMPILER_MEMORY: u64 = 64 * 1024 * 1024;
 
@@ -137,7 +161,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(config: EngineConfig) -> Result<Self, RuntimeError> {
-        let engine: wasmer::Engine = EngineBuilder::new(Cranelift::default()).engine().into();
+        let engine = new_wasmer_engine();
         let (module, module_from_cache) = load_or_compile(&engine, config.cache_dir.as_deref())?;
         let min_pages = module
             .imports()
@@ -221,13 +245,13 @@ impl Engine {
 }
 
 /// Loads the compiled guest from the cache keyed by guest hash + wasmer
-/// version, or compiles it and writes the cache atomically.
+/// version + compiler, or compiles it and writes the cache atomically.
 fn load_or_compile(engine: &wasmer::Engine, dir: Option<&Path>) -> Result<(Module, bool), RuntimeError> {
-    let path = dir.map(|d| d.join(format!("guest-{}-wasmer-{WASMER_VERSION}.bin", &guest_hash()[..16])));
+    let path = dir.map(|d| d.join(cache_file_name()));
     if let Some(p) = &path {
         if p.exists() {
             // SAFETY: the artifact was written by this same code for this exact
-            // guest and wasmer version; the cache lives in the operator's own
+            // guest, wasmer version and compiler; the cache lives in the operator's own
             // directory. A corrupt file fails to deserialize and is rebuilt.
             match unsafe { Module::deserialize_from_file(engine, p) } {
                 Ok(m) => return Ok((m, true)),
@@ -249,4 +273,22 @@ fn load_or_compile(engine: &wasmer::Engine, dir: Option<&Path>) -> Result<(Modul
         }
     }
     Ok((module, false))
+}
+
+/// The compiled guest's file name in the cache directory. An artifact from
+/// one compiler is never loaded by a build using the other.
+fn cache_file_name() -> String {
+    format!("guest-{}-wasmer-{WASMER_VERSION}-{}.bin", &guest_hash()[..16], compiler_name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_key_names_the_compiler() {
+        let name = cache_file_name();
+        assert!(name.ends_with(&format!("-{}.bin", compiler_name())), "{name}");
+        assert_eq!(compiler_name(), if cfg!(feature = "llvm") { "llvm" } else { "cranelift" });
+    }
 }

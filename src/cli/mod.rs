@@ -4,6 +4,8 @@ mod bench;
 mod check;
 mod migrate;
 mod run;
+mod serve;
+mod token;
 
 use std::process::ExitCode;
 
@@ -26,6 +28,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Apply pending database migrations (idempotent).
     Migrate(migrate::MigrateArgs),
+    /// Run the platform: gateway, controller and runtime in one process.
+    Serve(serve::ServeArgs),
+    /// Create credentials.
+    Token(token::TokenArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -34,6 +40,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(a) => check::check(a),
         Command::Bench(a) => bench::bench(a),
         Command::Migrate(a) => migrate::migrate(a),
+        Command::Serve(a) => serve::serve(a),
+        Command::Token(a) => token::token(a),
     }
 }
 
@@ -47,7 +55,7 @@ fn local_runtime(net: quasm_runtime::NetPolicy) -> anyhow::Result<quasm_runtime:
 /// `/var/lib/quasm` for root (the embedded Postgres runs as the `postgres`
 /// user, which cannot reach root's home); otherwise `$XDG_DATA_HOME/quasm`,
 /// else `~/.local/share/quasm`, else `./quasm-data`.
-fn default_data_dir() -> std::path::PathBuf {
+pub(crate) fn default_data_dir() -> std::path::PathBuf {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         return "/var/lib/quasm".into();

@@ -15,8 +15,10 @@ pub struct Migration {
 }
 
 /// Every migration, in order. New ones are appended, never edited.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "init", sql: include_str!("../../../migrations/0001_init.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "init", sql: include_str!("../../../migrations/0001_init.sql") },
+    Migration { version: 2, name: "platform", sql: include_str!("../../../migrations/0002_platform.sql") },
+];
 
 /// Arbitrary but fixed: the key of the advisory lock held while migrating.
 const LOCK_KEY: i64 = 0x7175_6173_6d00_0001;

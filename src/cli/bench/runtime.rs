@@ -175,6 +175,7 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
         "idle_instances_measured": idle,
         "timeout_overshoot_p50_ms": round(percentile(&over, 0.5)),
         "timeout_overshoot_max_ms": round(over.last().copied().unwrap_or(f64::NAN)),
+        "compiler": quasm_runtime::engine::compiler_name(),
         "guest_module_from_cache": rt.engine().module_from_cache,
         "base_snapshot_kib": rt.engine().base_snapshot_bytes() / 1024,
         "calls_per_series": calls,

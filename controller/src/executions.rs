@@ -1,0 +1,446 @@
+//! Execution history: one record per invocation that is kept (errors
+//! always; successes per the function's sample rate). Records of
+//! synchronous calls go through the [`Recorder`], which writes them in
+//! batches with COPY off the request path; durable triggers (cron, events,
+//! manual and async runs) write their row before running and update it
+//! after, so a crash never loses them.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+use uuid::Uuid;
+
+use crate::blob::BlobStore;
+use crate::error::{ControllerError, Result};
+use crate::metrics::Metrics;
+use crate::Controller;
+
+/// Inputs and outputs larger than this (as JSON) go to the blob store.
+pub const INLINE_LIMIT: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecorderConfig {
+    /// Most records per COPY.
+    pub batch_size: usize,
+    /// Records waiting before callers feel back-pressure.
+    pub queue: usize,
+}
+
+impl Default for RecorderConfig {
+    fn default() -> Self {
+        Self { batch_size: 1000, queue: 50_000 }
+    }
+}
+
+/// One execution as stored.
+#[derive(Debug, Clone)]
+pub struct ExecutionRecord {
+    pub id: Uuid,
+    pub tenant: String,
+    pub function_id: i64,
+    pub function_name: String,
+    pub version: Option<i32>,
+    pub trigger: &'static str,
+    pub trigger_ref: Option<String>,
+    pub status: &'static str,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_us: Option<i64>,
+    pub cpu_time_us: Option<i64>,
+    pub peak_memory_bytes: Option<i64>,
+    pub input: Option<serde_json::Value>,
+    pub output: Option<serde_json::Value>,
+    pub logs: serde_json::Value,
+    pub logs_truncated: bool,
+    pub error: Option<serde_json::Value>,
+}
+
+/// An execution as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Execution {
+    pub id: Uuid,
+    pub function: String,
+    pub version: Option<i32>,
+    pub trigger: String,
+    pub trigger_ref: Option<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<f64>,
+    pub cpu_time_ms: Option<f64>,
+    pub peak_memory_bytes: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs: Option<serde_json::Value>,
+    pub logs_truncated: bool,
+    pub error: Option<serde_json::Value>,
+}
+
+/// `GET /api/v1/executions` filters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionQuery {
+    pub function: Option<String>,
+    pub status: Option<String>,
+    pub trigger: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExecutionPage {
+    pub executions: Vec<Execution>,
+    pub next_cursor: Option<Uuid>,
+}
+
+const STATUSES: &[&str] =
+    &["queued", "running", "ok", "error", "timeout", "out_of_memory", "limit_exceeded", "cancelled"];
+const TRIGGERS: &[&str] = &["http", "invoke", "cron", "event", "manual"];
+
+enum Msg {
+    Record(Box<ExecutionRecord>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Writes execution records in batches. Cloning shares the queue.
+#[derive(Clone)]
+pub struct Recorder {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Recorder {
+    pub fn start(
+        db: deadpool_postgres::Pool,
+        blobs: std::sync::Arc<dyn BlobStore>,
+        config: RecorderConfig,
+        metrics: std::sync::Arc<Metrics>,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(config.queue.max(1));
+        tokio::spawn(write_loop(rx, db, blobs, config.batch_size.max(1), metrics));
+        Self { tx }
+    }
+
+    /// Queues a record; waits only when the queue is full.
+    pub async fn push(&self, record: ExecutionRecord) {
+        let _ = self.tx.send(Msg::Record(Box::new(record))).await;
+    }
+
+    /// Returns once everything queued before it is written.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Msg::Flush(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+async fn write_loop(
+    mut rx: mpsc::Receiver<Msg>,
+    db: deadpool_postgres::Pool,
+    blobs: std::sync::Arc<dyn BlobStore>,
+    batch_size: usize,
+    metrics: std::sync::Arc<Metrics>,
+) {
+    let mut batch: Vec<ExecutionRecord> = Vec::with_capacity(batch_size);
+    let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
+    // Natural batching: while one batch is written, the next accumulates.
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Record(r) => batch.push(*r),
+                Msg::Flush(w) => waiters.push(w),
+            }
+            if batch.len() < batch_size {
+                next = rx.try_recv().ok();
+            }
+        }
+        metrics.record_queue_depth.set(rx.len() as i64);
+        if !batch.is_empty() {
+            let mut attempt = 0;
+            loop {
+                match write_batch(&db, &*blobs, &mut batch).await {
+                    Ok(n) => {
+                        metrics.records_written.inc_by(n);
+                        break;
+                    }
+                    Err(e) => {
+                        attempt += 1;
+                        // Records whose function was deleted meanwhile fail
+                        // the foreign key; drop those rather than retry forever.
+                        tracing::warn!("writing {} execution records failed (attempt {attempt}): {e}", batch.len());
+                        if attempt >= 5 {
+                            tracing::error!("dropping {} execution records after {attempt} attempts", batch.len());
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                    }
+                }
+            }
+            batch.clear();
+        }
+        for w in waiters.drain(..) {
+            let _ = w.send(());
+        }
+    }
+}
+
+const COPY_SQL: &str = "COPY executions (id, tenant_id, function_id, function_name, version, trigger, trigger_ref, \
+    status, created_at, started_at, finished_at, duration_us, cpu_time_us, peak_memory_bytes, input, input_key, \
+    output, output_key, logs, logs_truncated, error) FROM STDIN BINARY";
+
+const COPY_TYPES: &[Type] = &[
+    Type::UUID,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::INT4,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TIMESTAMPTZ,
+    Type::TIMESTAMPTZ,
+    Type::TIMESTAMPTZ,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::JSONB,
+    Type::TEXT,
+    Type::JSONB,
+    Type::TEXT,
+    Type::JSONB,
+    Type::BOOL,
+    Type::JSONB,
+];
+
+/// Moves an oversized input/output to the blob store, leaving its key.
+async fn spill(
+    blobs: &dyn BlobStore,
+    id: Uuid,
+    what: &str,
+    value: &mut Option<serde_json::Value>,
+) -> Result<Option<String>> {
+    let Some(v) = value else { return Ok(None) };
+    let bytes = serde_json::to_vec(v).expect("JSON value serialises");
+    if bytes.len() <= INLINE_LIMIT {
+        return Ok(None);
+    }
+    let key = format!("executions/{id}/{what}.json");
+    blobs.put(&key, bytes).await?;
+    *value = None;
+    Ok(Some(key))
+}
+
+async fn write_batch(
+    db: &deadpool_postgres::Pool,
+    blobs: &dyn BlobStore,
+    batch: &mut [ExecutionRecord],
+) -> Result<u64> {
+    let mut keys = Vec::with_capacity(batch.len());
+    for r in batch.iter_mut() {
+        let ik = spill(blobs, r.id, "input", &mut r.input).await?;
+        let ok = spill(blobs, r.id, "output", &mut r.output).await?;
+        keys.push((ik, ok));
+    }
+    let mut client = crate::store::connect(db).await?;
+    let tx = client.transaction().await?;
+    // A record of a function deleted meanwhile would fail the whole COPY.
+    let ids: Vec<i64> = batch.iter().map(|r| r.function_id).collect();
+    let live: std::collections::HashSet<i64> =
+        tx.query("SELECT id FROM functions WHERE id = ANY($1)", &[&ids]).await?.iter().map(|r| r.get(0)).collect();
+    let sink = tx.copy_in(COPY_SQL).await?;
+    let writer = BinaryCopyInWriter::new(sink, COPY_TYPES);
+    futures::pin_mut!(writer);
+    for (r, (input_key, output_key)) in batch.iter().zip(&keys) {
+        if !live.contains(&r.function_id) {
+            continue;
+        }
+        writer
+            .as_mut()
+            .write(&[
+                &r.id,
+                &r.tenant,
+                &r.function_id,
+                &r.function_name,
+                &r.version,
+                &r.trigger,
+                &r.trigger_ref,
+                &r.status,
+                &r.created_at,
+                &r.started_at,
+                &r.finished_at,
+                &r.duration_us,
+                &r.cpu_time_us,
+                &r.peak_memory_bytes,
+                &r.input,
+                input_key,
+                &r.output,
+                output_key,
+                &r.logs,
+                &r.logs_truncated,
+                &r.error,
+            ])
+            .await?;
+    }
+    let n = writer.finish().await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+impl Controller {
+    pub(crate) fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    /// Writes a durable record now (before a cron/event/manual run starts).
+    pub(crate) async fn insert_record(&self, r: &ExecutionRecord) -> Result<()> {
+        let db = self.db().await?;
+        db.execute(
+            "INSERT INTO executions (id, tenant_id, function_id, function_name, version, trigger, trigger_ref, status,
+                                     created_at, started_at, input)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &[
+                &r.id,
+                &r.tenant,
+                &r.function_id,
+                &r.function_name,
+                &r.version,
+                &r.trigger,
+                &r.trigger_ref,
+                &r.status,
+                &r.created_at,
+                &r.started_at,
+                &r.input,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Completes a durable record.
+    pub(crate) async fn finish_record(&self, mut r: ExecutionRecord) -> Result<()> {
+        let output_key = spill(&*self.blobs, r.id, "output", &mut r.output).await?;
+        let db = self.db().await?;
+        db.execute(
+            "UPDATE executions SET status = $2, started_at = $3, finished_at = $4, duration_us = $5, cpu_time_us = $6,
+                    peak_memory_bytes = $7, output = $8, output_key = $9, logs = $10, logs_truncated = $11, error = $12,
+                    version = $13
+             WHERE id = $1",
+            &[
+                &r.id,
+                &r.status,
+                &r.started_at,
+                &r.finished_at,
+                &r.duration_us,
+                &r.cpu_time_us,
+                &r.peak_memory_bytes,
+                &r.output,
+                &output_key,
+                &r.logs,
+                &r.logs_truncated,
+                &r.error,
+                &r.version,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list_executions(&self, tenant: &str, q: ExecutionQuery) -> Result<ExecutionPage> {
+        if let Some(s) = &q.status {
+            if !STATUSES.contains(&s.as_str()) {
+                return Err(ControllerError::invalid("status", format!("must be one of {}", STATUSES.join(", "))));
+            }
+        }
+        if let Some(t) = &q.trigger {
+            if !TRIGGERS.contains(&t.as_str()) {
+                return Err(ControllerError::invalid("trigger", format!("must be one of {}", TRIGGERS.join(", "))));
+            }
+        }
+        let limit = q.limit.unwrap_or(50);
+        if !(1..=1000).contains(&limit) {
+            return Err(ControllerError::invalid("limit", "must be between 1 and 1000"));
+        }
+        let db = self.db().await?;
+        let rows = db
+            .query(
+                &format!(
+                    "SELECT {SUMMARY} FROM executions
+                     WHERE tenant_id = $1 AND ($2::text IS NULL OR function_name = $2)
+                       AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR trigger = $4)
+                       AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
+                       AND ($7::uuid IS NULL OR id < $7)
+                     ORDER BY id DESC LIMIT $8"
+                ),
+                &[&tenant, &q.function, &q.status, &q.trigger, &q.since, &q.until, &q.cursor, &(limit + 1)],
+            )
+            .await?;
+        let mut executions: Vec<Execution> = rows.iter().map(|r| from_row(r, false)).collect();
+        let next_cursor = if executions.len() as i64 > limit {
+            executions.truncate(limit as usize);
+            executions.last().map(|e| e.id)
+        } else {
+            None
+        };
+        Ok(ExecutionPage { executions, next_cursor })
+    }
+
+    pub async fn get_execution(&self, tenant: &str, id: Uuid) -> Result<Execution> {
+        let db = self.db().await?;
+        let row = db
+            .query_opt(
+                &format!("SELECT {SUMMARY}, input, input_key, output, output_key, logs FROM executions WHERE tenant_id = $1 AND id = $2"),
+                &[&tenant, &id],
+            )
+            .await?
+            .ok_or_else(|| ControllerError::not_found("execution", id.to_string()))?;
+        let mut e = from_row(&row, true);
+        for (value, key) in [(&mut e.input, row.get::<_, Option<String>>(16)), (&mut e.output, row.get(18))] {
+            if let Some(key) = key {
+                if let Some(bytes) = self.blobs.get(&key).await? {
+                    *value = serde_json::from_slice(&bytes).ok();
+                }
+            }
+        }
+        Ok(e)
+    }
+}
+
+const SUMMARY: &str = "id, function_name, version, trigger, trigger_ref, status, created_at, started_at, finished_at, \
+                       duration_us, cpu_time_us, peak_memory_bytes, logs_truncated, error";
+
+fn from_row(r: &tokio_postgres::Row, full: bool) -> Execution {
+    let us = |v: Option<i64>| v.map(|v| v as f64 / 1000.0);
+    Execution {
+        id: r.get(0),
+        function: r.get(1),
+        version: r.get(2),
+        trigger: r.get(3),
+        trigger_ref: r.get(4),
+        status: r.get(5),
+        created_at: r.get(6),
+        started_at: r.get(7),
+        finished_at: r.get(8),
+        duration_ms: us(r.get(9)),
+        cpu_time_ms: us(r.get(10)),
+        peak_memory_bytes: r.get(11),
+        logs_truncated: r.get(12),
+        error: r.get(13),
+        input: if full { r.get(14) } else { None },
+        output: if full { r.get(16) } else { None },
+        logs: if full { Some(r.get(18)) } else { None },
+    }
+}

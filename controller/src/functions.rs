@@ -1,0 +1,336 @@
+//! Functions: a tenant's named scripts with their settings. Creating one
+//! also creates version 1 and makes it live (see `versions.rs`).
+
+use std::collections::BTreeMap;
+
+use deadpool_postgres::GenericClient;
+use quasm_runtime::{Isolation, Limits};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ControllerError, Result};
+use crate::{audit, changes, validate, Actor, Controller};
+
+/// `POST /api/v1/functions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateFunction {
+    pub name: String,
+    pub code: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    pub limits: Option<Limits>,
+    pub enabled: Option<bool>,
+    pub isolation: Option<Isolation>,
+    pub success_sample_rate: Option<f32>,
+    /// Message of version 1.
+    pub message: Option<String>,
+}
+
+/// `PATCH /api/v1/functions/{name}`: only the fields present change.
+/// `secrets` merges: a `null` value deletes that secret.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateFunction {
+    pub description: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub env: Option<BTreeMap<String, String>>,
+    pub secrets: Option<BTreeMap<String, Option<String>>>,
+    pub limits: Option<Limits>,
+    pub enabled: Option<bool>,
+    pub isolation: Option<Isolation>,
+    pub success_sample_rate: Option<f32>,
+}
+
+/// A function as the API shows it. Secrets appear by name only.
+#[derive(Debug, Clone, Serialize)]
+pub struct Function {
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub enabled: bool,
+    pub limits: Limits,
+    pub env: BTreeMap<String, String>,
+    pub secrets: Vec<String>,
+    pub isolation: Isolation,
+    pub live_version: Option<i32>,
+    pub success_sample_rate: f32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A function row with what the invoke path needs beyond the API view.
+pub(crate) struct FunctionRow {
+    pub id: i64,
+    pub function: Function,
+    pub sealed_secrets: Option<Vec<u8>>,
+}
+
+const COLUMNS: &str = "id, name, description, tags, enabled, limits, env, secrets, isolation, live_version, \
+                       success_sample_rate, created_at, updated_at";
+
+fn parse_isolation(s: &str) -> Isolation {
+    if s == "warm" {
+        Isolation::Warm
+    } else {
+        Isolation::Fresh
+    }
+}
+
+fn isolation_str(i: Isolation) -> &'static str {
+    match i {
+        Isolation::Fresh => "fresh",
+        Isolation::Warm => "warm",
+    }
+}
+
+impl Controller {
+    pub(crate) fn function_from_row(&self, r: &tokio_postgres::Row) -> Result<FunctionRow> {
+        let limits: serde_json::Value = r.get(5);
+        let env: serde_json::Value = r.get(6);
+        let sealed: Option<Vec<u8>> = r.get(7);
+        let secrets = match &sealed {
+            Some(s) => self.secrets.open(s)?.into_keys().collect(),
+            None => Vec::new(),
+        };
+        let corrupt = |what: &str, e: serde_json::Error| ControllerError::Internal(format!("stored {what}: {e}"));
+        Ok(FunctionRow {
+            id: r.get(0),
+            sealed_secrets: sealed,
+            function: Function {
+                name: r.get(1),
+                description: r.get(2),
+                tags: r.get(3),
+                enabled: r.get(4),
+                limits: serde_json::from_value(limits).map_err(|e| corrupt("limits", e))?,
+                env: serde_json::from_value(env).map_err(|e| corrupt("env", e))?,
+                secrets,
+                isolation: parse_isolation(r.get(8)),
+                live_version: r.get(9),
+                success_sample_rate: r.get(10),
+                created_at: r.get(11),
+                updated_at: r.get(12),
+            },
+        })
+    }
+
+    pub(crate) async fn function_row(
+        &self,
+        db: &impl GenericClient,
+        tenant: &str,
+        name: &str,
+        for_update: bool,
+    ) -> Result<FunctionRow> {
+        let lock = if for_update { " FOR UPDATE" } else { "" };
+        let sql = format!("SELECT {COLUMNS} FROM functions WHERE tenant_id = $1 AND name = $2{lock}");
+        let row =
+            db.query_opt(&sql, &[&tenant, &name]).await?.ok_or_else(|| ControllerError::not_found("function", name))?;
+        self.function_from_row(&row)
+    }
+
+    fn check_limits(&self, limits: &Limits) -> Result<()> {
+        self.runtime.maxima().validate(limits).map_err(|m| {
+            let field = m.split(' ').next().unwrap_or("limits").to_owned();
+            ControllerError::invalid(field, m)
+        })
+    }
+
+    /// Creates a function and its version 1, live.
+    pub async fn create_function(&self, actor: &Actor, req: CreateFunction) -> Result<Function> {
+        validate::name("name", &req.name)?;
+        validate::description(&req.description)?;
+        validate::tags(&req.tags)?;
+        validate::variables("env", &req.env)?;
+        validate::variables("secrets", &req.secrets)?;
+        validate::code(&req.code)?;
+        let limits = req.limits.unwrap_or_default();
+        self.check_limits(&limits)?;
+        let rate = req.success_sample_rate.unwrap_or(1.0);
+        validate::sample_rate("success_sample_rate", rate)?;
+        // Compile and store the bundle before touching the database: a
+        // crash in between leaves only an unreferenced blob.
+        let prepared = self.prepare_version(&req.name, &req.code).await?;
+        let sealed = if req.secrets.is_empty() { None } else { Some(self.secrets.seal(&req.secrets)?) };
+
+        let mut db = self.db().await?;
+        let tx = db.transaction().await?;
+        ensure_tenant(&tx, &actor.tenant).await?;
+        let env = serde_json::to_value(&req.env).expect("map");
+        let limits_json = serde_json::to_value(&limits).expect("limits");
+        let isolation = isolation_str(req.isolation.unwrap_or_default());
+        let row = tx
+            .query_opt(
+                "INSERT INTO functions (tenant_id, name, description, tags, enabled, limits, env, secrets, isolation,
+                                        success_sample_rate, live_version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)
+                 ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id",
+                &[
+                    &actor.tenant,
+                    &req.name,
+                    &req.description,
+                    &req.tags,
+                    &req.enabled.unwrap_or(true),
+                    &limits_json,
+                    &env,
+                    &sealed,
+                    &isolation,
+                    &rate,
+                ],
+            )
+            .await?
+            .ok_or_else(|| ControllerError::Conflict { what: "function", name: req.name.clone() })?;
+        let id: i64 = row.get(0);
+        self.insert_version(&tx, id, 1, &prepared, &actor.subject, req.message.as_deref().unwrap_or("")).await?;
+        audit::record(
+            &tx,
+            &actor.tenant,
+            &actor.subject,
+            "function.create",
+            &req.name,
+            serde_json::json!({"version": 1}),
+        )
+        .await?;
+        changes::notify(&tx, &actor.tenant).await?;
+        tx.commit().await?;
+        self.changed(&actor.tenant);
+        self.get_function(&actor.tenant, &req.name).await
+    }
+
+    pub async fn get_function(&self, tenant: &str, name: &str) -> Result<Function> {
+        let db = self.db().await?;
+        Ok(self.function_row(&db, tenant, name, false).await?.function)
+    }
+
+    pub async fn list_functions(&self, tenant: &str) -> Result<Vec<Function>> {
+        let db = self.db().await?;
+        let rows = db
+            .query(&format!("SELECT {COLUMNS} FROM functions WHERE tenant_id = $1 ORDER BY name"), &[&tenant])
+            .await?;
+        rows.iter().map(|r| self.function_from_row(r).map(|f| f.function)).collect()
+    }
+
+    pub async fn update_function(&self, actor: &Actor, name: &str, req: UpdateFunction) -> Result<Function> {
+        if let Some(d) = &req.description {
+            validate::description(d)?;
+        }
+        if let Some(t) = &req.tags {
+            validate::tags(t)?;
+        }
+        if let Some(e) = &req.env {
+            validate::variables("env", e)?;
+        }
+        if let Some(l) = &req.limits {
+            self.check_limits(l)?;
+        }
+        if let Some(r) = req.success_sample_rate {
+            validate::sample_rate("success_sample_rate", r)?;
+        }
+        let mut db = self.db().await?;
+        let tx = db.transaction().await?;
+        let current = self.function_row(&tx, &actor.tenant, name, true).await?;
+        let mut f = current.function;
+        let mut sealed = current.sealed_secrets;
+        let mut changed: Vec<&str> = Vec::new();
+        if let Some(d) = req.description {
+            f.description = d;
+            changed.push("description");
+        }
+        if let Some(t) = req.tags {
+            f.tags = t;
+            changed.push("tags");
+        }
+        if let Some(e) = req.env {
+            f.env = e;
+            changed.push("env");
+        }
+        if let Some(l) = req.limits {
+            f.limits = l;
+            changed.push("limits");
+        }
+        if let Some(e) = req.enabled {
+            f.enabled = e;
+            changed.push("enabled");
+        }
+        if let Some(i) = req.isolation {
+            f.isolation = i;
+            changed.push("isolation");
+        }
+        if let Some(r) = req.success_sample_rate {
+            f.success_sample_rate = r;
+            changed.push("success_sample_rate");
+        }
+        if let Some(updates) = req.secrets {
+            let mut all = match &sealed {
+                Some(s) => self.secrets.open(s)?,
+                None => BTreeMap::new(),
+            };
+            for (k, v) in updates {
+                match v {
+                    Some(v) => all.insert(k, v),
+                    None => all.remove(&k),
+                };
+            }
+            validate::variables("secrets", &all)?;
+            sealed = if all.is_empty() { None } else { Some(self.secrets.seal(&all)?) };
+            changed.push("secrets");
+        }
+        tx.execute(
+            "UPDATE functions SET description = $3, tags = $4, env = $5, limits = $6, enabled = $7, isolation = $8,
+                    success_sample_rate = $9, secrets = $10, updated_at = now()
+             WHERE tenant_id = $1 AND name = $2",
+            &[
+                &actor.tenant,
+                &name,
+                &f.description,
+                &f.tags,
+                &serde_json::to_value(&f.env).expect("map"),
+                &serde_json::to_value(&f.limits).expect("limits"),
+                &f.enabled,
+                &isolation_str(f.isolation),
+                &f.success_sample_rate,
+                &sealed,
+            ],
+        )
+        .await?;
+        audit::record(
+            &tx,
+            &actor.tenant,
+            &actor.subject,
+            "function.update",
+            name,
+            serde_json::json!({"fields": changed}),
+        )
+        .await?;
+        changes::notify(&tx, &actor.tenant).await?;
+        tx.commit().await?;
+        self.changed(&actor.tenant);
+        self.get_function(&actor.tenant, name).await
+    }
+
+    /// Deletes a function with its versions, routes and execution history.
+    pub async fn delete_function(&self, actor: &Actor, name: &str) -> Result<()> {
+        let mut db = self.db().await?;
+        let tx = db.transaction().await?;
+        let n = tx.execute("DELETE FROM functions WHERE tenant_id = $1 AND name = $2", &[&actor.tenant, &name]).await?;
+        if n == 0 {
+            return Err(ControllerError::not_found("function", name));
+        }
+        audit::record(&tx, &actor.tenant, &actor.subject, "function.delete", name, serde_json::Value::Null).await?;
+        changes::notify(&tx, &actor.tenant).await?;
+        tx.commit().await?;
+        self.changed(&actor.tenant);
+        Ok(())
+    }
+}
+
+/// Tenants exist from their first write; credentials name them.
+pub(crate) async fn ensure_tenant(db: &impl GenericClient, tenant: &str) -> Result<()> {
+    validate::name("tenant", tenant)?;
+    db.execute("INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING", &[&tenant]).await?;
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Tenant settings (admin only): so far the execution retention.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ControllerError, Result};
+use crate::functions::ensure_tenant;
+use crate::{audit, Actor, Controller};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettings {
+    /// Days executions are kept; absent means the operator's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tenant {
+    pub id: String,
+    pub settings: TenantSettings,
+    /// The retention in force (the setting or the operator's default).
+    pub effective_retention_days: u32,
+}
+
+impl Controller {
+    pub async fn get_tenant(&self, tenant: &str) -> Result<Tenant> {
+        let db = self.db().await?;
+        let settings = match db.query_opt("SELECT settings FROM tenants WHERE id = $1", &[&tenant]).await? {
+            Some(r) => serde_json::from_value(r.get(0))
+                .map_err(|e| ControllerError::Internal(format!("tenant settings: {e}")))?,
+            None => TenantSettings::default(),
+        };
+        Ok(self.tenant_view(tenant, settings))
+    }
+
+    fn tenant_view(&self, tenant: &str, settings: TenantSettings) -> Tenant {
+        let effective = settings.retention_days.unwrap_or(self.config.default_retention_days);
+        Tenant { id: tenant.to_owned(), settings, effective_retention_days: effective }
+    }
+
+    pub async fn update_tenant(&self, actor: &Actor, settings: TenantSettings) -> Result<Tenant> {
+        if let Some(d) = settings.retention_days {
+            if !(1..=3650).contains(&d) {
+                return Err(ControllerError::invalid("retention_days", "must be between 1 and 3650"));
+            }
+        }
+        let mut db = self.db().await?;
+        let tx = db.transaction().await?;
+        ensure_tenant(&tx, &actor.tenant).await?;
+        let json = serde_json::to_value(&settings).expect("settings serialise");
+        tx.execute("UPDATE tenants SET settings = $2 WHERE id = $1", &[&actor.tenant, &json]).await?;
+        audit::record(&tx, &actor.tenant, &actor.subject, "tenant.update", &actor.tenant, json).await?;
+        tx.commit().await?;
+        Ok(self.tenant_view(&actor.tenant, settings))
+    }
+}

@@ -1,0 +1,167 @@
+//! The admin API, `/api/v1`: authenticate, rate-limit, dispatch on method
+//! and path, check the role the endpoint needs, call the controller. Every
+//! handler runs with the caller's tenant; nothing in the request names it.
+
+mod api_keys;
+mod executions;
+mod functions;
+mod routes;
+mod tenant;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+use quasm_controller::Actor;
+
+use crate::auth::{Principal, Role};
+use crate::problem::{Problem, Resp};
+use crate::Gateway;
+
+/// One authenticated API request.
+pub(crate) struct Ctx<'a> {
+    pub gw: &'a Arc<Gateway>,
+    pub principal: Principal,
+    pub query: Option<String>,
+    body: Option<Incoming>,
+}
+
+impl Ctx<'_> {
+    pub fn need(&self, role: Role) -> Result<(), Problem> {
+        if self.principal.has(role) {
+            Ok(())
+        } else {
+            Err(Problem::forbidden(role))
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::new(self.principal.tenant.clone(), self.principal.subject.clone())
+    }
+
+    pub fn tenant(&self) -> &str {
+        &self.principal.tenant
+    }
+
+    pub async fn body(&mut self) -> Result<Bytes, Problem> {
+        let body = self.body.take().expect("the body is read once");
+        crate::body::read(body, self.gw.config.max_body_bytes).await
+    }
+
+    pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, Problem> {
+        let bytes = self.body().await?;
+        crate::body::json(&bytes)
+    }
+}
+
+pub(crate) async fn handle(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Resp {
+    match dispatch(gw, req, peer).await {
+        Ok(r) => r,
+        Err(p) => p.into_response(),
+    }
+}
+
+async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -> Result<Resp, Problem> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
+    let rest = path.strip_prefix("/api/v1").unwrap_or(path).trim_matches('/');
+    if rest == "openapi.json" && parts.method == Method::GET {
+        return Ok(hyper::Response::builder()
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(Bytes::from_static(crate::OPENAPI.as_bytes())))
+            .expect("valid response"));
+    }
+    let principal = gw.authenticate(&parts.headers).await?;
+    if let Err(r) = gw.limits.check(&principal.tenant, None, &crate::client_key(&parts.headers, peer)) {
+        gw.controller
+            .metrics()
+            .throttled
+            .get_or_create(&quasm_controller::metrics::ReasonLabels { reason: r.scope })
+            .inc();
+        return Err(Problem::too_many(
+            format!("{} rate limit reached", r.scope),
+            r.retry_after.as_secs_f64().ceil().max(1.0) as u64,
+        ));
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    let mut ctx = Ctx { gw, principal, query: parts.uri.query().map(str::to_owned), body: Some(body) };
+    let m = &parts.method;
+    match segments.as_slice() {
+        ["functions"] => match *m {
+            Method::GET => functions::list(&ctx).await,
+            Method::POST => functions::create(&mut ctx).await,
+            _ => Err(not_allowed("GET, POST")),
+        },
+        ["functions", name] => match *m {
+            Method::GET => functions::get(&ctx, name).await,
+            Method::PATCH => functions::update(&mut ctx, name).await,
+            Method::DELETE => functions::delete(&ctx, name).await,
+            _ => Err(not_allowed("GET, PATCH, DELETE")),
+        },
+        ["functions", name, "versions"] => match *m {
+            Method::GET => functions::list_versions(&ctx, name).await,
+            Method::POST => functions::create_version(&mut ctx, name).await,
+            _ => Err(not_allowed("GET, POST")),
+        },
+        ["functions", name, "versions", n] => match *m {
+            Method::GET => functions::get_version(&ctx, name, n).await,
+            _ => Err(not_allowed("GET")),
+        },
+        ["functions", name, action @ ("rollback" | "deploy")] => match *m {
+            Method::POST => functions::deploy(&mut ctx, name, action).await,
+            _ => Err(not_allowed("POST")),
+        },
+        ["functions", name, "invoke"] => match *m {
+            Method::POST => functions::invoke(&mut ctx, name).await,
+            _ => Err(not_allowed("POST")),
+        },
+        ["executions"] => match *m {
+            Method::GET => executions::list(&ctx).await,
+            _ => Err(not_allowed("GET")),
+        },
+        ["executions", id] => match *m {
+            Method::GET => executions::get(&ctx, id).await,
+            _ => Err(not_allowed("GET")),
+        },
+        ["routes"] => match *m {
+            Method::GET => routes::list(&ctx).await,
+            Method::POST => routes::create(&mut ctx).await,
+            _ => Err(not_allowed("GET, POST")),
+        },
+        ["routes", id] => match *m {
+            Method::DELETE => routes::delete(&ctx, id).await,
+            _ => Err(not_allowed("DELETE")),
+        },
+        ["api-keys"] => match *m {
+            Method::GET => api_keys::list(&ctx).await,
+            Method::POST => api_keys::create(&mut ctx).await,
+            _ => Err(not_allowed("GET, POST")),
+        },
+        ["api-keys", id] => match *m {
+            Method::DELETE => api_keys::delete(&ctx, id).await,
+            _ => Err(not_allowed("DELETE")),
+        },
+        ["tenant"] => match *m {
+            Method::GET => tenant::get(&ctx).await,
+            Method::PATCH => tenant::update(&mut ctx).await,
+            _ => Err(not_allowed("GET, PATCH")),
+        },
+        ["audit"] => match *m {
+            Method::GET => tenant::audit(&ctx).await,
+            _ => Err(not_allowed("GET")),
+        },
+        _ => Err(Problem::not_found(format!("no API endpoint {} {}", m, parts.uri.path()))),
+    }
+}
+
+fn not_allowed(allowed: &str) -> Problem {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("this endpoint allows {allowed}"))
+        .with_details(serde_json::json!({"allowed": allowed}))
+}
+
+/// Parses a numeric path segment.
+fn number<T: std::str::FromStr>(field: &str, s: &str) -> Result<T, Problem> {
+    s.parse().map_err(|_| Problem::invalid(field, format!("{field}: {s:?} is not a number")))
+}

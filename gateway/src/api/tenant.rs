@@ -1,0 +1,32 @@
+//! The caller's tenant: settings and audit log.
+
+use hyper::StatusCode;
+use quasm_controller::tenants::TenantSettings;
+
+use super::Ctx;
+use crate::auth::Role;
+use crate::problem::{json, Problem, Resp};
+
+pub async fn get(ctx: &Ctx<'_>) -> Result<Resp, Problem> {
+    ctx.need(Role::Viewer)?;
+    Ok(json(StatusCode::OK, &ctx.gw.controller.get_tenant(ctx.tenant()).await?))
+}
+
+pub async fn update(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
+    ctx.need(Role::Admin)?;
+    let req: TenantSettings = ctx.json().await?;
+    Ok(json(StatusCode::OK, &ctx.gw.controller.update_tenant(&ctx.actor(), req).await?))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    limit: Option<i64>,
+}
+
+pub async fn audit(ctx: &Ctx<'_>) -> Result<Resp, Problem> {
+    ctx.need(Role::Admin)?;
+    let q: AuditQuery = crate::body::query(ctx.query.as_deref())?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(json(StatusCode::OK, &serde_json::json!({ "entries": ctx.gw.controller.audit(ctx.tenant(), limit).await? })))
+}

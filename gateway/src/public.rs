@@ -1,0 +1,139 @@
+//! Public traffic: `ANY /fn/{tenant}/{path}` runs the `fetch` handler of
+//! the function the tenant routed `path` to, and returns its Response as is
+//! (status, headers, binary body). Route auth: public, a JWT of the tenant,
+//! or an API key of the tenant.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use quasm_controller::invoke::Record;
+use quasm_controller::routes::RouteAuth;
+use quasm_controller::{Call, Trigger};
+use quasm_runtime::{HandlerKind, HttpRequest, Status};
+
+use crate::problem::{Problem, Resp};
+use crate::Gateway;
+
+pub(crate) async fn handle(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme: &str) -> Resp {
+    match run(gw, req, peer, scheme).await {
+        Ok(r) => r,
+        Err(p) => p.into_response(),
+    }
+}
+
+/// Headers that describe the connection, not the message: never copied
+/// from a function's Response.
+fn hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "transfer-encoding"
+            | "te"
+            | "trailer"
+            | "upgrade"
+            | "proxy-connection"
+            | "content-length"
+    )
+}
+
+async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme: &str) -> Result<Resp, Problem> {
+    let (parts, body) = req.into_parts();
+    let rest = parts.uri.path().strip_prefix("/fn/").unwrap_or_default();
+    let (tenant, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let method = parts.method.as_str();
+    let found = gw
+        .controller
+        .match_route(tenant, method, path)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no route for {method} {path}")))?;
+    let route = found.route;
+    let caller = match route.auth {
+        RouteAuth::Public => None,
+        RouteAuth::Jwt | RouteAuth::ApiKey => {
+            let p = gw.authenticate(&parts.headers).await?;
+            let is_key = p.subject.starts_with("api-key:");
+            if (route.auth == RouteAuth::ApiKey) != is_key {
+                let want = if route.auth == RouteAuth::ApiKey { "an API key" } else { "a JWT" };
+                return Err(Problem::unauthenticated(format!("this route needs {want}")));
+            }
+            // A credential of another tenant is no credential here.
+            if p.tenant != tenant {
+                return Err(Problem::unauthenticated("the credential belongs to another tenant"));
+            }
+            Some(p.subject)
+        }
+    };
+    if let Err(r) = gw.limits.check(tenant, Some(&route.function), &crate::client_key(&parts.headers, peer)) {
+        gw.controller
+            .metrics()
+            .throttled
+            .get_or_create(&quasm_controller::metrics::ReasonLabels { reason: r.scope })
+            .inc();
+        return Err(Problem::too_many(
+            format!("{} rate limit reached", r.scope),
+            r.retry_after.as_secs_f64().ceil().max(1.0) as u64,
+        ));
+    }
+    let body = crate::body::read(body, gw.config.max_body_bytes).await?;
+    let host = parts.headers.get(hyper::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let request = HttpRequest {
+        method: method.to_owned(),
+        url: format!("{scheme}://{host}{path_and_query}"),
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect(),
+        body: body.to_vec(),
+    };
+    let mut call = Call::new(tenant, route.function.clone(), Trigger::Http);
+    call.handler = Some(HandlerKind::Fetch);
+    call.request = Some(request);
+    call.trigger_ref = Some(route.id.to_string());
+    call.record = Record::Sampled { rate: route.success_sample_rate, wait: false };
+    if !found.params.is_empty() {
+        let params = found.params.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+        call.ctx_extra.insert("params".into(), serde_json::Value::Object(params));
+    }
+    if let Some(subject) = caller {
+        call.ctx_extra.insert("caller".into(), serde_json::Value::String(subject));
+    }
+    let out = gw.controller.invoke(call).await?;
+    let r = out.result;
+    match (r.status, r.response) {
+        (Status::Ok, Some(resp)) => {
+            let mut b = Response::builder().status(StatusCode::from_u16(resp.status).unwrap_or(StatusCode::OK));
+            for (k, v) in &resp.headers {
+                if !hop_by_hop(&k.to_ascii_lowercase()) {
+                    b = b.header(k, v);
+                }
+            }
+            b.body(Full::new(Bytes::from(resp.body))).map_err(|e| {
+                Problem::new(
+                    StatusCode::BAD_GATEWAY,
+                    "invalid_response",
+                    format!("the function's response is invalid: {e}"),
+                )
+            })
+        }
+        (status, _) => {
+            // The caller may be anyone: say what happened, not the stack.
+            let (http, code, message) = match status {
+                Status::Timeout => (StatusCode::GATEWAY_TIMEOUT, "function_timeout", "the function timed out"),
+                Status::Ok => (StatusCode::BAD_GATEWAY, "invalid_response", "the function returned no Response"),
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, "function_error", "the function failed"),
+            };
+            Err(Problem::new(http, code, message)
+                .with_details(serde_json::json!({"execution_id": out.execution_id, "status": status})))
+        }
+    }
+}
