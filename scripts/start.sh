@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# The first command: installs what is missing, builds quasm and runs an
-# example function. (`quasm serve` replaces the example run once the server
-# lands.)
+# The first command: installs what is missing, builds quasm and starts the
+# platform on embedded defaults (its own Postgres cluster and a blob
+# directory under the data directory), listening on 127.0.0.1:8080.
+# Extra arguments go to `quasm serve` (e.g. --listen 0.0.0.0:8080).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quasm-target}"
-cargo build --release --bin quasm
+features=()
+if [[ -n "${QUASM_FEATURES:-}" ]]; then
+  features=(--features "$QUASM_FEATURES")
+  [[ "$QUASM_FEATURES" == *llvm* ]] && export LLVM_SYS_221_PREFIX="${LLVM_SYS_221_PREFIX:-/usr/lib/llvm-22}"
+fi
+cargo build --release --bin quasm "${features[@]}"
 quasm="$CARGO_TARGET_DIR/release/quasm"
-echo "== quasm run examples/hello.js --input '{\"name\":\"Ada\"}'"
-"$quasm" run examples/hello.js --input '{"name":"Ada"}'
-echo "== quasm run examples/hello.js --handler fetch --url http://localhost/hi"
-"$quasm" run examples/hello.js --handler fetch --url http://localhost/hi
-echo
-echo "quasm is built at $quasm; try: $quasm run --help"
+echo "quasm is built at $quasm"
+echo "starting: $quasm serve $*"
+exec "$quasm" serve "$@"

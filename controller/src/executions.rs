@@ -330,6 +330,13 @@ impl Controller {
         Ok(())
     }
 
+    pub(crate) async fn mark_running(&self, id: Uuid, started_at: DateTime<Utc>) -> Result<()> {
+        let db = self.db().await?;
+        db.execute("UPDATE executions SET status = 'running', started_at = $2 WHERE id = $1", &[&id, &started_at])
+            .await?;
+        Ok(())
+    }
+
     /// Completes a durable record.
     pub(crate) async fn finish_record(&self, mut r: ExecutionRecord) -> Result<()> {
         let output_key = spill(&*self.blobs, r.id, "output", &mut r.output).await?;
@@ -408,7 +415,8 @@ impl Controller {
             .await?
             .ok_or_else(|| ControllerError::not_found("execution", id.to_string()))?;
         let mut e = from_row(&row, true);
-        for (value, key) in [(&mut e.input, row.get::<_, Option<String>>(16)), (&mut e.output, row.get(18))] {
+        // Columns after SUMMARY (0..=13): input 14, input_key 15, output 16, output_key 17, logs 18.
+        for (value, key) in [(&mut e.input, row.get::<_, Option<String>>(15)), (&mut e.output, row.get(17))] {
             if let Some(key) = key {
                 if let Some(bytes) = self.blobs.get(&key).await? {
                     *value = serde_json::from_slice(&bytes).ok();

@@ -41,7 +41,8 @@ pub struct UpdateFunction {
     pub tags: Option<Vec<String>>,
     pub env: Option<BTreeMap<String, String>>,
     pub secrets: Option<BTreeMap<String, Option<String>>>,
-    pub limits: Option<Limits>,
+    /// Merged into the current limits: fields left out keep their value.
+    pub limits: Option<serde_json::Map<String, serde_json::Value>>,
     pub enabled: Option<bool>,
     pub isolation: Option<Isolation>,
     pub success_sample_rate: Option<f32>,
@@ -224,9 +225,6 @@ impl Controller {
         if let Some(e) = &req.env {
             validate::variables("env", e)?;
         }
-        if let Some(l) = &req.limits {
-            self.check_limits(l)?;
-        }
         if let Some(r) = req.success_sample_rate {
             validate::sample_rate("success_sample_rate", r)?;
         }
@@ -248,8 +246,15 @@ impl Controller {
             f.env = e;
             changed.push("env");
         }
-        if let Some(l) = req.limits {
-            f.limits = l;
+        if let Some(patch) = req.limits {
+            let mut merged = match serde_json::to_value(&f.limits).expect("limits serialise") {
+                serde_json::Value::Object(m) => m,
+                _ => unreachable!("limits are an object"),
+            };
+            merged.extend(patch);
+            f.limits = serde_json::from_value(serde_json::Value::Object(merged))
+                .map_err(|e| ControllerError::invalid("limits", format!("limits: {e}")))?;
+            self.check_limits(&f.limits)?;
             changed.push("limits");
         }
         if let Some(e) = req.enabled {

@@ -103,7 +103,7 @@ fn micros(d: u64) -> i64 {
 impl Controller {
     /// Runs `call` to completion. Errors are about the call itself (unknown
     /// or disabled function, quota); what the function did is in the result.
-    pub async fn invoke(&self, call: Call) -> Result<Outcome> {
+    pub async fn invoke(&self, mut call: Call) -> Result<Outcome> {
         let deployed = self.deployed(&call.tenant, &call.function).await?;
         if !deployed.enabled {
             return Err(ControllerError::Disabled(call.function));
@@ -117,65 +117,76 @@ impl Controller {
         };
         let id = call.execution_id.unwrap_or_else(Uuid::now_v7);
         let created_at = Utc::now();
-        let mut record = ExecutionRecord {
+        let (trigger, mode) = (call.trigger, call.record);
+        let tenant = std::mem::take(&mut call.tenant);
+        let trigger_ref = call.trigger_ref.take();
+        let input = std::mem::take(&mut call.input);
+        let saved_input = (!input.is_null()).then(|| input.clone());
+        // Built only when it is written: most successful calls of a sampled
+        // route are never recorded.
+        let new_record = |status: &'static str| ExecutionRecord {
             id,
-            tenant: call.tenant.clone(),
+            tenant: tenant.clone(),
             function_id: deployed.function_id,
             function_name: deployed.name.clone(),
             version: Some(deployed.version),
-            trigger: call.trigger.as_str(),
-            trigger_ref: call.trigger_ref.clone(),
-            status: "running",
+            trigger: trigger.as_str(),
+            trigger_ref: trigger_ref.clone(),
+            status,
             created_at,
             started_at: Some(created_at),
             finished_at: None,
             duration_us: None,
             cpu_time_us: None,
             peak_memory_bytes: None,
-            input: (!call.input.is_null()).then(|| call.input.clone()),
+            input: saved_input.clone(),
             output: None,
             logs: serde_json::Value::Array(Vec::new()),
             logs_truncated: false,
             error: None,
         };
-        if call.record == Record::Durable && call.execution_id.is_none() {
-            self.insert_record(&record).await?;
+        if mode == Record::Durable {
+            match call.execution_id {
+                None => self.insert_record(&new_record("running")).await?,
+                // Queued by `invoke_async`: now it runs.
+                Some(id) => self.mark_running(id, created_at).await?,
+            }
         }
 
         let request = quasm_runtime::InvokeRequest {
             kind: call.handler,
-            input: call.input,
-            request: call.request,
+            input,
+            request: call.request.take(),
             env: deployed.env.clone(),
             ctx: InvocationContext {
                 invocation_id: id.to_string(),
-                tenant: call.tenant,
+                tenant: tenant.clone(),
                 function: deployed.name.clone(),
                 version: deployed.version as u64,
-                trigger: call.trigger.as_str().to_owned(),
-                extra: call.ctx_extra,
+                trigger: trigger.as_str().to_owned(),
+                extra: std::mem::take(&mut call.ctx_extra),
             },
             services: self.services.clone(),
-            observer: call.observer,
-            cancel: call.cancel,
+            observer: call.observer.take(),
+            cancel: call.cancel.take(),
         };
         let result = self.runtime.invoke(&deployed.spec, request).await;
 
         let status = result.status.as_str();
-        self.metrics.invocations.get_or_create(&InvocationLabels { trigger: call.trigger.as_str(), status }).inc();
+        self.metrics.invocations.get_or_create(&InvocationLabels { trigger: trigger.as_str(), status }).inc();
         self.metrics
             .duration
-            .get_or_create(&TriggerLabels { trigger: call.trigger.as_str() })
+            .get_or_create(&TriggerLabels { trigger: trigger.as_str() })
             .observe(result.duration_us as f64 / 1e6);
 
-        let keep = match call.record {
+        let keep = match mode {
             Record::Durable => true,
             Record::Sampled { rate, .. } => {
                 result.status != quasm_runtime::Status::Ok || sampled(id, rate.unwrap_or(deployed.success_sample_rate))
             }
         };
         if keep {
-            record.status = status;
+            let mut record = new_record(status);
             record.finished_at = Some(Utc::now());
             record.duration_us = Some(micros(result.duration_us));
             record.cpu_time_us = Some(micros(result.cpu_time_us));
@@ -186,7 +197,7 @@ impl Controller {
             record.logs = serde_json::to_value(&result.logs).expect("logs serialise");
             record.logs_truncated = result.logs_truncated;
             record.error = result.error.as_ref().map(|e| serde_json::to_value(e).expect("error serialises"));
-            match call.record {
+            match mode {
                 Record::Durable => self.finish_record(record).await?,
                 Record::Sampled { wait, .. } => {
                     self.recorder().push(record).await;

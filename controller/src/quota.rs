@@ -53,11 +53,14 @@ impl Quotas {
                 .or_insert_with(|| Arc::new(Semaphore::new(self.config.tenant_concurrency)))
                 .clone(),
         };
-        let f = self
-            .functions
-            .entry(function_id)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.config.function_concurrency)))
-            .clone();
+        let f = match self.functions.get(&function_id) {
+            Some(s) => s.clone(),
+            None => self
+                .functions
+                .entry(function_id)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.config.function_concurrency)))
+                .clone(),
+        };
         let wait = Duration::from_millis(self.config.max_wait_ms);
         let tenant_permit = take(t, wait, "tenant").await?;
         let function_permit = take(f, wait, "function").await?;

@@ -68,6 +68,7 @@ const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 /// A tenant's routes, ready to match.
 pub struct RouteTable {
     router: matchit::Router<Vec<Arc<Route>>>,
+    len: usize,
 }
 
 /// A matched route and its path parameters.
@@ -112,6 +113,7 @@ fn to_matchit(path: &str) -> Result<String> {
 
 impl RouteTable {
     fn build(routes: Vec<Route>) -> std::result::Result<Self, String> {
+        let len = routes.len();
         let mut by_path: Vec<(String, Vec<Arc<Route>>)> = Vec::new();
         for r in routes {
             let p = to_matchit(&r.path).map_err(|e| e.to_string())?;
@@ -124,7 +126,11 @@ impl RouteTable {
         for (p, v) in by_path {
             router.insert(p.clone(), v).map_err(|e| format!("{p}: {e}"))?;
         }
-        Ok(Self { router })
+        Ok(Self { router, len })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// The route for `method` and `path`; a route for the exact method wins
@@ -263,7 +269,13 @@ impl Controller {
                 RouteTable::build(routes).map(Arc::new).map_err(ControllerError::Internal)
             })
             .await?;
-        Ok(table.find(method, path))
+        let found = table.find(method, path);
+        if table.is_empty() {
+            // Anyone can name any tenant in a public URL: don't keep a view
+            // for each made-up one.
+            self.cache.invalidate(tenant);
+        }
+        Ok(found)
     }
 }
 

@@ -74,13 +74,14 @@ impl Gateway {
     }
 
     /// The credential of a request: `Authorization: Bearer <JWT or API
-    /// key>`, or `X-API-Key: <key>`. The tenant comes from it, never from
-    /// the request.
-    async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, Problem> {
-        let token = match (headers.get("x-api-key"), headers.get(hyper::header::AUTHORIZATION)) {
-            (Some(k), _) => k.to_str().map_err(|_| Problem::unauthenticated("X-API-Key is not valid text"))?,
+    /// key>`, or `X-API-Key: <API key>`. The tenant comes from it, never
+    /// from the request.
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<(Principal, Credential), Problem> {
+        let (token, header_is_key) = match (headers.get("x-api-key"), headers.get(hyper::header::AUTHORIZATION)) {
+            (Some(k), _) => (k.to_str().map_err(|_| Problem::unauthenticated("X-API-Key is not valid text"))?, true),
             (None, Some(h)) => {
-                auth::bearer(h.to_str().map_err(|_| Problem::unauthenticated("Authorization is not valid text"))?)?
+                let h = h.to_str().map_err(|_| Problem::unauthenticated("Authorization is not valid text"))?;
+                (auth::bearer(h)?, false)
             }
             (None, None) => return Err(auth::AuthError::MissingCredentials.into()),
         };
@@ -91,10 +92,37 @@ impl Gateway {
                 .await?
                 .ok_or_else(|| Problem::unauthenticated("unknown, revoked or expired API key"))?;
             let roles = grant.roles.iter().filter_map(|r| r.parse::<Role>().ok()).collect();
-            return Ok(Principal { tenant: grant.tenant, subject: format!("api-key:{}", grant.id), roles });
+            let principal = Principal { tenant: grant.tenant, subject: format!("api-key:{}", grant.id), roles };
+            return Ok((principal, Credential::ApiKey));
         }
-        Ok(self.jwt.verify(token)?)
+        if header_is_key {
+            return Err(Problem::unauthenticated("X-API-Key does not hold an API key (qk_...)"));
+        }
+        Ok((self.jwt.verify(token)?, Credential::Jwt))
     }
+
+    /// Applies the rate limits; a refusal is counted and becomes a 429.
+    fn rate_limit(
+        &self,
+        tenant: &str,
+        function: Option<&str>,
+        headers: &HeaderMap,
+        peer: SocketAddr,
+    ) -> Result<(), Problem> {
+        self.limits.check(tenant, function, || client_key(headers, peer)).map_err(|r| {
+            let reason = quasm_controller::metrics::ReasonLabels { reason: r.scope };
+            self.controller.metrics().throttled.get_or_create(&reason).inc();
+            let secs = r.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            Problem::too_many(format!("{} rate limit reached", r.scope), secs)
+        })
+    }
+}
+
+/// What kind of credential authenticated a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credential {
+    Jwt,
+    ApiKey,
 }
 
 /// The client a rate limit counts against: the API key when one is sent,

@@ -64,6 +64,12 @@ impl Problem {
         if self.status == StatusCode::UNAUTHORIZED {
             b = b.header("www-authenticate", "Bearer");
         }
+        // RFC 9110 §15.5.6: a 405 lists the methods the resource allows.
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            if let Some(allowed) = self.details.get("allowed").and_then(|a| a.as_str()) {
+                b = b.header("allow", allowed);
+            }
+        }
         b.body(Full::new(Bytes::from(body.to_string()))).expect("valid response")
     }
 }
@@ -71,10 +77,15 @@ impl Problem {
 impl From<ControllerError> for Problem {
     fn from(e: ControllerError) -> Self {
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if status.is_server_error() {
+        // Internal details (database messages...) go to the log, not to
+        // whoever made the request.
+        let message = if status.is_server_error() {
             tracing::error!("internal error: {e}");
-        }
-        let mut p = Problem::new(status, e.code(), e.to_string()).with_details(e.details());
+            "internal error; the server log has the details".to_owned()
+        } else {
+            e.to_string()
+        };
+        let mut p = Problem::new(status, e.code(), message).with_details(e.details());
         if let ControllerError::Throttled { retry_after, .. } = &e {
             p.retry_after_secs = Some(retry_after.as_secs_f64().ceil().max(1.0) as u64);
         }

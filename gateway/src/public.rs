@@ -16,7 +16,7 @@ use quasm_controller::{Call, Trigger};
 use quasm_runtime::{HandlerKind, HttpRequest, Status};
 
 use crate::problem::{Problem, Resp};
-use crate::Gateway;
+use crate::{Credential, Gateway};
 
 pub(crate) async fn handle(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme: &str) -> Resp {
     match run(gw, req, peer, scheme).await {
@@ -58,10 +58,10 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
     let caller = match route.auth {
         RouteAuth::Public => None,
         RouteAuth::Jwt | RouteAuth::ApiKey => {
-            let p = gw.authenticate(&parts.headers).await?;
-            let is_key = p.subject.starts_with("api-key:");
-            if (route.auth == RouteAuth::ApiKey) != is_key {
-                let want = if route.auth == RouteAuth::ApiKey { "an API key" } else { "a JWT" };
+            let (p, kind) = gw.authenticate(&parts.headers).await?;
+            let wanted = if route.auth == RouteAuth::ApiKey { Credential::ApiKey } else { Credential::Jwt };
+            if kind != wanted {
+                let want = if wanted == Credential::ApiKey { "an API key" } else { "a JWT" };
                 return Err(Problem::unauthenticated(format!("this route needs {want}")));
             }
             // A credential of another tenant is no credential here.
@@ -71,19 +71,15 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
             Some(p.subject)
         }
     };
-    if let Err(r) = gw.limits.check(tenant, Some(&route.function), &crate::client_key(&parts.headers, peer)) {
-        gw.controller
-            .metrics()
-            .throttled
-            .get_or_create(&quasm_controller::metrics::ReasonLabels { reason: r.scope })
-            .inc();
-        return Err(Problem::too_many(
-            format!("{} rate limit reached", r.scope),
-            r.retry_after.as_secs_f64().ceil().max(1.0) as u64,
-        ));
-    }
+    gw.rate_limit(tenant, Some(&route.function), &parts.headers, peer)?;
     let body = crate::body::read(body, gw.config.max_body_bytes).await?;
-    let host = parts.headers.get(hyper::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    // HTTP/1.1 sends Host; HTTP/2 puts the authority in the URI instead.
+    let host = parts
+        .headers
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .unwrap_or("localhost");
     let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let request = HttpRequest {
         method: method.to_owned(),

@@ -72,9 +72,12 @@ impl RateLimits {
         limits
     }
 
-    /// Checks the client's, the tenant's and (if known) the function's limit.
-    pub fn check(&self, tenant: &str, function: Option<&str>, client: &str) -> Result<(), Refused> {
-        check(&self.client, client, "client")?;
+    /// Checks the client's, the tenant's and (if known) the function's
+    /// limit. `client` is only computed when a client limit is set.
+    pub fn check(&self, tenant: &str, function: Option<&str>, client: impl FnOnce() -> String) -> Result<(), Refused> {
+        if self.client.is_some() {
+            check(&self.client, &client(), "client")?;
+        }
         check(&self.tenant, tenant, "tenant")?;
         if let (Some(f), Some(_)) = (function, &self.function) {
             check(&self.function, &format!("{tenant}/{f}"), "function")?;
@@ -90,13 +93,13 @@ mod tests {
     #[tokio::test]
     async fn limits_apply_per_key_with_retry_after() {
         let l = RateLimits::new(&RateLimitConfig { tenant_rps: 2, ..Default::default() });
-        assert!(l.check("a", None, "ip1").is_ok());
-        assert!(l.check("a", None, "ip2").is_ok());
-        let refused = l.check("a", None, "ip3").err().expect("third call within a second is refused");
+        assert!(l.check("a", None, || "ip1".into()).is_ok());
+        assert!(l.check("a", None, || "ip2".into()).is_ok());
+        let refused = l.check("a", None, || "ip3".into()).err().expect("third call within a second is refused");
         assert_eq!(refused.scope, "tenant");
         assert!(refused.retry_after > Duration::ZERO && refused.retry_after <= Duration::from_secs(1));
-        assert!(l.check("b", None, "ip1").is_ok(), "another tenant has its own budget");
+        assert!(l.check("b", None, || "ip1".into()).is_ok(), "another tenant has its own budget");
         let off = RateLimits::new(&RateLimitConfig::default());
-        assert!((0..1000).all(|_| off.check("a", Some("f"), "ip").is_ok()));
+        assert!((0..1000).all(|_| off.check("a", Some("f"), || "ip".into()).is_ok()));
     }
 }

@@ -350,13 +350,28 @@ class AbortController {
 
 // ---- Headers ------------------------------------------------------------------
 const TOKEN = /^[!#$%&'*+\-.^_`|~\w]+$/;
+// Names already validated, to their lowercase form. Filled with common
+// names before the snapshot, so fresh sandboxes skip the regex for them.
+const NAMES = new Map();
 const hName = n => {
+  const known = NAMES.get(n);
+  if (known !== undefined) return known;
   n = `${n}`;
   if (!TOKEN.test(n)) throw new TypeError(`Invalid header name: ${jstr(n)}`);
-  return n.toLowerCase();
+  const lower = n.toLowerCase();
+  if (NAMES.size < 1024) NAMES.set(n, lower);
+  return lower;
 };
+for (const n of ['accept', 'accept-encoding', 'accept-language', 'authorization', 'cache-control', 'connection',
+  'content-encoding', 'content-length', 'content-type', 'cookie', 'date', 'etag', 'host', 'if-none-match',
+  'last-modified', 'location', 'origin', 'referer', 'set-cookie', 'user-agent', 'vary', 'x-forwarded-for',
+  'x-request-id', 'Content-Type', 'Authorization', 'Accept', 'Location', 'Cache-Control', 'Set-Cookie']) hName(n);
+// Most values need neither trimming nor rejecting: one regex decides.
+const PLAIN_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
 const hValue = v => {
-  v = `${v}`.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+  v = `${v}`;
+  if (PLAIN_VALUE.test(v)) return v;
+  v = v.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
   if (/[\0\r\n]|[^\0-\xff]/.test(v)) throw new TypeError(`Invalid header value: ${jstr(v)}`);
   return v;
 };
@@ -384,13 +399,15 @@ const replaceFirst = (l, n, v) => {
   l[i] = [n, v];
   for (let j = l.length - 1; j > i; j--) if (l[j][0] === n) l.splice(j, 1);
 };
-let hList, hLocked, hFrom;
+let hList, hLocked, hFrom, hDefault;
 class Headers {
   #l = []; #lock = false;
   static {
     hList = h => h.#l;
     hLocked = h => h.#lock;
-    hFrom = (pairs, lock) => { const h = new Headers(); h.#l = pairs.map(([n, v]) => [`${n}`.toLowerCase(), `${v}`]); h.#lock = !!lock; return h; };
+    // A body's default content type, unless one is set (name and value are ours: no checks).
+    hDefault = (h, type) => { if (type && !h.#l.some(e => e[0] === 'content-type')) h.#l.push(['content-type', type]); };
+    hFrom = (pairs, lock) => { const h = new Headers(); h.#l = pairs.map(p => [`${p[0]}`.toLowerCase(), `${p[1]}`]); h.#lock = !!lock; return h; };
   }
   constructor(init) {
     if (init == null) return;
@@ -610,7 +627,7 @@ class Request extends Body {
       bodySet(src, bodyOf(src), true); // the body moves to the new Request
     }
     if (b && (m === 'GET' || m === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.');
-    if (type && !h.has('content-type')) h.append('content-type', type);
+    hDefault(h, type);
     this.#m = m; this.#u = url; this.#h = h; this.#r = r; this.#s = s;
     bodySet(this, b);
   }
@@ -639,11 +656,11 @@ class Response extends Body {
     const s = init.status === undefined ? 200 : Number(init.status);
     if (!Number.isInteger(s) || s < 200 || s > 599) throw new RangeError(`Response: status must be an integer in the range 200 to 599, got ${fmt(init.status, 1, [])}`);
     const t = init.statusText === undefined ? '' : `${init.statusText}`;
-    if (/[\r\n]|[^\0-\xff]/.test(t)) throw new TypeError(`Response: invalid statusText ${jstr(t)}`);
+    if (t && /[\r\n]|[^\0-\xff]/.test(t)) throw new TypeError(`Response: invalid statusText ${jstr(t)}`);
     const h = new Headers(init.headers);
     const [b, type] = extract(body);
     if (b && NULL_BODY.includes(s)) throw new TypeError(`Response with null body status ${s} cannot have a body`);
-    if (type && !h.has('content-type')) h.append('content-type', type);
+    hDefault(h, type);
     this.#s = s; this.#t = t; this.#h = h; this.#type = 'default'; this.#url = ''; this.#red = false;
     bodySet(this, b);
   }

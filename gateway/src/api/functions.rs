@@ -118,8 +118,9 @@ pub async fn invoke(ctx: &mut Ctx<'_>, name: &str) -> Result<Resp, Problem> {
         let id = ctx.gw.controller.invoke_async(call).await?;
         return Ok(json(StatusCode::ACCEPTED, &serde_json::json!({ "execution_id": id })));
     }
-    // The record is written before the response, so the id can be fetched.
-    call.record = quasm_controller::invoke::Record::Sampled { rate: None, wait: true };
+    // Always recorded (whatever the sample rate), and written before the
+    // response, so the returned id can be fetched at once.
+    call.record = quasm_controller::invoke::Record::Sampled { rate: Some(1.0), wait: true };
     let out = ctx.gw.controller.invoke(call).await?;
     let r = out.result;
     Ok(json(

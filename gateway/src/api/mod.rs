@@ -73,18 +73,8 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
             .body(http_body_util::Full::new(Bytes::from_static(crate::OPENAPI.as_bytes())))
             .expect("valid response"));
     }
-    let principal = gw.authenticate(&parts.headers).await?;
-    if let Err(r) = gw.limits.check(&principal.tenant, None, &crate::client_key(&parts.headers, peer)) {
-        gw.controller
-            .metrics()
-            .throttled
-            .get_or_create(&quasm_controller::metrics::ReasonLabels { reason: r.scope })
-            .inc();
-        return Err(Problem::too_many(
-            format!("{} rate limit reached", r.scope),
-            r.retry_after.as_secs_f64().ceil().max(1.0) as u64,
-        ));
-    }
+    let (principal, _) = gw.authenticate(&parts.headers).await?;
+    gw.rate_limit(&principal.tenant, None, &parts.headers, peer)?;
     let segments: Vec<&str> = rest.split('/').collect();
     let mut ctx = Ctx { gw, principal, query: parts.uri.query().map(str::to_owned), body: Some(body) };
     let m = &parts.method;

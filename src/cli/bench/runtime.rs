@@ -46,6 +46,35 @@ fn rss_kib() -> (f64, f64) {
 /// Times `calls` sequential invocations of `spec`, in microseconds, sorted.
 /// Also returns the median time spent inside the guest per call.
 async fn latency(rt: &Runtime, spec: &FunctionSpec, calls: usize) -> anyhow::Result<(Vec<f64>, f64)> {
+    latency_of(rt, spec, calls, request).await
+}
+
+/// An HTTP request as a gateway hands it to a `fetch` handler.
+fn http_request() -> InvokeRequest {
+    let headers = [
+        ("host", "127.0.0.1:8080"),
+        ("user-agent", "wrk"),
+        ("accept", "*/*"),
+        ("x-request-id", "0c9a3c1e-4d5f-4b8e-9a77-1f2e3d4c5b6a"),
+    ];
+    InvokeRequest {
+        kind: Some(HandlerKind::Fetch),
+        request: Some(quasm_runtime::HttpRequest {
+            method: "GET".into(),
+            url: "http://127.0.0.1:8080/fn/bench/hello?x=1".into(),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: Vec::new(),
+        }),
+        ..request()
+    }
+}
+
+async fn latency_of(
+    rt: &Runtime,
+    spec: &FunctionSpec,
+    calls: usize,
+    request: fn() -> InvokeRequest,
+) -> anyhow::Result<(Vec<f64>, f64)> {
     for _ in 0..calls / 10 {
         rt.invoke(spec, request()).await;
     }
@@ -75,6 +104,10 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
 
     let fresh = FunctionSpec::new("bench/fresh/1", bytecode.clone());
     let (fresh_lat, fresh_guest) = tokio.block_on(latency(&rt, &fresh, calls))?;
+    // A trivial `fetch` handler (Request in, Response out), fresh state.
+    let hello = rt.compile("export default { fetch(req) { return new Response('ok') } }", "hello.js")?;
+    let (fetch_lat, fetch_guest) =
+        tokio.block_on(latency_of(&rt, &FunctionSpec::new("bench/fetch/1", hello), calls, http_request))?;
 
     // Cold start: a version never seen before, from bytecode to first result
     // (the compiled guest is already cached by the engine).
@@ -162,6 +195,8 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
         "fresh_call_p50_us": round(percentile(&fresh_lat, 0.5)),
         "fresh_call_guest_p50_us": fresh_guest,
         "fresh_call_p99_us": round(percentile(&fresh_lat, 0.99)),
+        "fetch_call_p50_us": round(percentile(&fetch_lat, 0.5)),
+        "fetch_call_guest_p50_us": fetch_guest,
         "cold_start_p50_us": round(percentile(&cold, 0.5)),
         "cold_start_p99_us": round(percentile(&cold, 0.99)),
         "prepare_version_p50_us": round(percentile(&prepare, 0.5)),
