@@ -148,6 +148,7 @@ impl Controller {
         validate::tags(&req.tags)?;
         validate::variables("env", &req.env)?;
         validate::variables("secrets", &req.secrets)?;
+        validate::distinct(&req.env, req.secrets.keys())?;
         validate::code(&req.code)?;
         let limits = req.limits.unwrap_or_default();
         self.check_limits(&limits)?;
@@ -281,8 +282,12 @@ impl Controller {
                 };
             }
             validate::variables("secrets", &all)?;
+            validate::distinct(&f.env, all.keys())?;
             sealed = if all.is_empty() { None } else { Some(self.secrets.seal(&all)?) };
             changed.push("secrets");
+        }
+        if let Some(s) = &sealed {
+            validate::distinct(&f.env, self.secrets.open(s)?.keys())?;
         }
         tx.execute(
             "UPDATE functions SET description = $3, tags = $4, env = $5, limits = $6, enabled = $7, isolation = $8,

@@ -38,7 +38,29 @@ impl Controller {
         Tenant { id: tenant.to_owned(), settings, effective_retention_days: effective }
     }
 
-    pub async fn update_tenant(&self, actor: &Actor, settings: TenantSettings) -> Result<Tenant> {
+    /// Merges `patch` into the tenant's settings: fields left out keep
+    /// their value, a `null` resets one to the operator's default.
+    pub async fn update_tenant(
+        &self,
+        actor: &Actor,
+        patch: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Tenant> {
+        let mut merged = match serde_json::to_value(self.get_tenant(&actor.tenant).await?.settings) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        for (k, v) in patch {
+            if v.is_null() {
+                merged.remove(&k);
+            } else {
+                merged.insert(k, v);
+            }
+        }
+        let settings: TenantSettings = serde_json::from_value(serde_json::Value::Object(merged)).map_err(|e| {
+            let msg = e.to_string();
+            let field = msg.split('`').nth(1).filter(|_| msg.starts_with("unknown field")).unwrap_or("settings");
+            ControllerError::invalid(field, msg.clone())
+        })?;
         if let Some(d) = settings.retention_days {
             if !(1..=3650).contains(&d) {
                 return Err(ControllerError::invalid("retention_days", "must be between 1 and 3650"));

@@ -65,6 +65,20 @@ pub fn variables<V: AsRef<str>>(field: &str, vars: &BTreeMap<String, V>) -> Resu
     Ok(())
 }
 
+/// A secret and a variable may not share a name: which one the function
+/// sees would be a guess.
+pub fn distinct<'a>(env: &BTreeMap<String, String>, secrets: impl Iterator<Item = &'a String>) -> Result<()> {
+    for k in secrets {
+        if env.contains_key(k) {
+            return Err(ControllerError::invalid(
+                format!("secrets.{k}"),
+                format!("{k} is also an env variable; use one name once"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn sample_rate(field: &str, rate: f32) -> Result<()> {
     if !(0.0..=1.0).contains(&rate) {
         return Err(ControllerError::invalid(field, "must be between 0 (record no successes) and 1 (record all)"));

@@ -18,19 +18,20 @@ fn endpoint() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-/// A store on a fresh bucket.
+/// A store under a fresh prefix of the shared test bucket. (A bucket per
+/// test would be a SeaweedFS collection per test, and its volumes run out.)
 fn store() -> S3BlobStore {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     let cfg = S3Config {
         endpoint: Some(endpoint()),
-        bucket: format!("quasm-test-{}-{n}-{nanos}", std::process::id()),
+        bucket: "quasm-test".into(),
         region: "us-east-1".into(),
         access_key: "quasm-test".into(),
         secret_key: "quasm-test-secret".into(),
         path_style: true,
-        prefix: "t/".into(),
+        prefix: format!("t-{}-{n}-{nanos}/", std::process::id()),
     };
     let s = S3BlobStore::new(&cfg);
     block(s.ensure_bucket()).unwrap();

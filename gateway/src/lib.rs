@@ -101,20 +101,22 @@ impl Gateway {
         Ok((self.jwt.verify(token)?, Credential::Jwt))
     }
 
-    /// Applies the rate limits; a refusal is counted and becomes a 429.
-    fn rate_limit(
-        &self,
-        tenant: &str,
-        function: Option<&str>,
-        headers: &HeaderMap,
-        peer: SocketAddr,
-    ) -> Result<(), Problem> {
-        self.limits.check(tenant, function, || client_key(headers, peer)).map_err(|r| {
-            let reason = quasm_controller::metrics::ReasonLabels { reason: r.scope };
-            self.controller.metrics().throttled.get_or_create(&reason).inc();
-            let secs = r.retry_after.as_secs_f64().ceil().max(1.0) as u64;
-            Problem::too_many(format!("{} rate limit reached", r.scope), secs)
-        })
+    /// The client's rate limit, before anything else is done for it.
+    fn rate_limit_client(&self, headers: &HeaderMap, peer: SocketAddr) -> Result<(), Problem> {
+        self.limits.check_client(|| client_key(headers, peer)).map_err(|r| self.refused(r))
+    }
+
+    /// The tenant's and function's rate limits.
+    fn rate_limit(&self, tenant: &str, function: Option<&str>) -> Result<(), Problem> {
+        self.limits.check_scoped(tenant, function).map_err(|r| self.refused(r))
+    }
+
+    /// Counts a refusal and makes it a 429.
+    fn refused(&self, r: ratelimit::Refused) -> Problem {
+        let reason = quasm_controller::metrics::ReasonLabels { reason: r.scope };
+        self.controller.metrics().throttled.get_or_create(&reason).inc();
+        let secs = r.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+        Problem::too_many(format!("{} rate limit reached", r.scope), secs)
     }
 }
 

@@ -49,6 +49,7 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
         None => (rest, "/"),
     };
     let method = parts.method.as_str();
+    gw.rate_limit_client(&parts.headers, peer)?;
     let found = gw
         .controller
         .match_route(tenant, method, path)
@@ -71,7 +72,7 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
             Some(p.subject)
         }
     };
-    gw.rate_limit(tenant, Some(&route.function), &parts.headers, peer)?;
+    gw.rate_limit(tenant, Some(&route.function))?;
     let body = crate::body::read(body, gw.config.max_body_bytes).await?;
     // HTTP/1.1 sends Host; HTTP/2 puts the authority in the URI instead.
     let host = parts
@@ -96,10 +97,8 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
     call.request = Some(request);
     call.trigger_ref = Some(route.id.to_string());
     call.record = Record::Sampled { rate: route.success_sample_rate, wait: false };
-    if !found.params.is_empty() {
-        let params = found.params.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-        call.ctx_extra.insert("params".into(), serde_json::Value::Object(params));
-    }
+    let params = found.params.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+    call.ctx_extra.insert("params".into(), serde_json::Value::Object(params));
     if let Some(subject) = caller {
         call.ctx_extra.insert("caller".into(), serde_json::Value::String(subject));
     }

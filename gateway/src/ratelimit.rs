@@ -72,12 +72,17 @@ impl RateLimits {
         limits
     }
 
-    /// Checks the client's, the tenant's and (if known) the function's
-    /// limit. `client` is only computed when a client limit is set.
-    pub fn check(&self, tenant: &str, function: Option<&str>, client: impl FnOnce() -> String) -> Result<(), Refused> {
-        if self.client.is_some() {
-            check(&self.client, &client(), "client")?;
+    /// Checks the client's limit (before authentication, so guessing
+    /// credentials is limited too). `client` is computed only when set.
+    pub fn check_client(&self, client: impl FnOnce() -> String) -> Result<(), Refused> {
+        match &self.client {
+            Some(_) => check(&self.client, &client(), "client"),
+            None => Ok(()),
         }
+    }
+
+    /// Checks the tenant's and (if known) the function's limit.
+    pub fn check_scoped(&self, tenant: &str, function: Option<&str>) -> Result<(), Refused> {
         check(&self.tenant, tenant, "tenant")?;
         if let (Some(f), Some(_)) = (function, &self.function) {
             check(&self.function, &format!("{tenant}/{f}"), "function")?;
@@ -93,13 +98,17 @@ mod tests {
     #[tokio::test]
     async fn limits_apply_per_key_with_retry_after() {
         let l = RateLimits::new(&RateLimitConfig { tenant_rps: 2, ..Default::default() });
-        assert!(l.check("a", None, || "ip1".into()).is_ok());
-        assert!(l.check("a", None, || "ip2".into()).is_ok());
-        let refused = l.check("a", None, || "ip3".into()).err().expect("third call within a second is refused");
+        assert!(l.check_scoped("a", None).is_ok());
+        assert!(l.check_scoped("a", None).is_ok());
+        let refused = l.check_scoped("a", None).err().expect("third call within a second is refused");
         assert_eq!(refused.scope, "tenant");
         assert!(refused.retry_after > Duration::ZERO && refused.retry_after <= Duration::from_secs(1));
-        assert!(l.check("b", None, || "ip1".into()).is_ok(), "another tenant has its own budget");
+        assert!(l.check_scoped("b", None).is_ok(), "another tenant has its own budget");
+        let c = RateLimits::new(&RateLimitConfig { client_rps: 1, ..Default::default() });
+        assert!(c.check_client(|| "ip1".into()).is_ok());
+        assert_eq!(c.check_client(|| "ip1".into()).err().map(|r| r.scope), Some("client"));
+        assert!(c.check_client(|| "ip2".into()).is_ok());
         let off = RateLimits::new(&RateLimitConfig::default());
-        assert!((0..1000).all(|_| off.check("a", Some("f"), || "ip".into()).is_ok()));
+        assert!((0..1000).all(|_| off.check_scoped("a", Some("f")).and(off.check_client(|| "ip".into())).is_ok()));
     }
 }

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures::FutureExt;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -71,7 +72,18 @@ pub async fn serve(gw: Arc<Gateway>) -> std::io::Result<ServerHandle> {
             let gw = gw.clone();
             let service = service_fn(move |req| {
                 let gw = gw.clone();
-                async move { Ok::<_, Infallible>(route(&gw, req, peer, scheme).await) }
+                async move {
+                    // A bug in a handler answers 500 instead of dropping the connection.
+                    let handled = std::panic::AssertUnwindSafe(route(&gw, req, peer, scheme)).catch_unwind().await;
+                    Ok::<_, Infallible>(handled.unwrap_or_else(|_| {
+                        Problem::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "internal",
+                            "internal error; the server log has the details",
+                        )
+                        .into_response()
+                    }))
+                }
             });
             match &acceptor {
                 None => {

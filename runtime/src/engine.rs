@@ -201,7 +201,8 @@ impl Engine {
         match inst.compile(source, file_name)? {
             GuestStatus::Done(bytecode) => Ok(bytecode),
             GuestStatus::Error(e) => {
-                let (line, column) = location_in(&e.info.stack, file_name).unwrap_or((0, 0));
+                let (line, byte_column) = location_in(&e.info.stack, file_name).unwrap_or((0, 0));
+                let column = char_column(source, line, byte_column);
                 Err(CompileError { message: format!("{}: {}", e.info.name, e.info.message), line, column }.into())
             }
             GuestStatus::Pending { .. } => Err(RuntimeError::Internal("compile pending".into())),
@@ -290,5 +291,28 @@ mod tests {
         let name = cache_file_name();
         assert!(name.ends_with(&format!("-{}.bin", compiler_name())), "{name}");
         assert_eq!(compiler_name(), if cfg!(feature = "llvm") { "llvm" } else { "cranelift" });
+    }
+}
+
+/// QuickJS reports columns as byte offsets (1-based); editors count UTF-16
+/// units, as JS strings do. Converts using the source line.
+fn char_column(source: &str, line: u32, byte_column: u32) -> u32 {
+    let Some(text) = source.lines().nth((line as usize).saturating_sub(1)) else { return byte_column };
+    let mut end = (byte_column as usize).saturating_sub(1).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].encode_utf16().count() as u32 + 1
+}
+
+#[cfg(test)]
+mod column_tests {
+    #[test]
+    fn byte_columns_become_utf16_columns() {
+        let src = "let a = 1;\nconst s = \"é€\"; )";
+        // The ) is byte 20 (1-based) of line 2, after two multi-byte chars.
+        assert_eq!(super::char_column(src, 2, 20), 17);
+        assert_eq!(super::char_column(src, 1, 5), 5);
+        assert_eq!(super::char_column(src, 9, 3), 3, "unknown lines keep the column");
     }
 }

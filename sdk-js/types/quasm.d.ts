@@ -26,8 +26,12 @@ interface ExecutionContext {
   readonly tenant: string;
   readonly functionName: string;
   readonly version: string | number;
-  /** What started the invocation, e.g. "http", "cron", "event", "run". */
+  /** What started the invocation: "http", "invoke", "cron", "event", "manual". */
   readonly trigger: string;
+  /** On HTTP routes: the route's path parameters (`/orders/:id` gives `{ id }`; `*` gives `wildcard`). */
+  readonly params?: Readonly<Record<string, string>>;
+  /** On `jwt` and `api_key` routes: the credential's subject (`api-key:<id>` for keys). */
+  readonly caller?: string;
   /** Further invocation fields sent by the platform (snake_case names become camelCase). */
   readonly [field: string]: unknown;
   /** Keeps the invocation alive until `promise` settles; rejections are logged, not fatal. */

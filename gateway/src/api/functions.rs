@@ -20,9 +20,7 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<Resp, Problem> {
 pub async fn create(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
     ctx.need(Role::Developer)?;
     let req: CreateFunction = ctx.json().await?;
-    if !req.secrets.is_empty() {
-        ctx.need(Role::Admin)?;
-    }
+    ctx.need(if req.secrets.is_empty() { Role::Developer } else { Role::Admin })?;
     let f = ctx.gw.controller.create_function(&ctx.actor(), req).await?;
     Ok(json(StatusCode::CREATED, &f))
 }
@@ -35,12 +33,13 @@ pub async fn get(ctx: &Ctx<'_>, name: &str) -> Result<Resp, Problem> {
 pub async fn update(ctx: &mut Ctx<'_>, name: &str) -> Result<Resp, Problem> {
     ctx.need(Role::Developer)?;
     let req: UpdateFunction = ctx.json().await?;
-    if req.enabled.is_some() {
-        ctx.need(Role::Operator)?;
-    }
-    if req.secrets.is_some() {
-        ctx.need(Role::Admin)?;
-    }
+    // The error names the strongest role the change needs.
+    let needed = match (req.secrets.is_some(), req.enabled.is_some()) {
+        (true, _) => Role::Admin,
+        (false, true) => Role::Operator,
+        _ => Role::Developer,
+    };
+    ctx.need(needed)?;
     Ok(json(StatusCode::OK, &ctx.gw.controller.update_function(&ctx.actor(), name, req).await?))
 }
 

@@ -73,8 +73,9 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
             .body(http_body_util::Full::new(Bytes::from_static(crate::OPENAPI.as_bytes())))
             .expect("valid response"));
     }
+    gw.rate_limit_client(&parts.headers, peer)?;
     let (principal, _) = gw.authenticate(&parts.headers).await?;
-    gw.rate_limit(&principal.tenant, None, &parts.headers, peer)?;
+    gw.rate_limit(&principal.tenant, None)?;
     let segments: Vec<&str> = rest.split('/').collect();
     let mut ctx = Ctx { gw, principal, query: parts.uri.query().map(str::to_owned), body: Some(body) };
     let m = &parts.method;

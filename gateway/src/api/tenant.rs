@@ -1,7 +1,6 @@
 //! The caller's tenant: settings and audit log.
 
 use hyper::StatusCode;
-use quasm_controller::tenants::TenantSettings;
 
 use super::Ctx;
 use crate::auth::Role;
@@ -14,7 +13,7 @@ pub async fn get(ctx: &Ctx<'_>) -> Result<Resp, Problem> {
 
 pub async fn update(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
     ctx.need(Role::Admin)?;
-    let req: TenantSettings = ctx.json().await?;
+    let req: serde_json::Map<String, serde_json::Value> = ctx.json().await?;
     Ok(json(StatusCode::OK, &ctx.gw.controller.update_tenant(&ctx.actor(), req).await?))
 }
 

@@ -1,0 +1,276 @@
+//! The full RBAC matrix: every endpoint of the admin API (checked against
+//! the dispatch table in gateway/src/api/mod.rs, so a new endpoint without
+//! a row here fails the test) times every role.
+//!
+//! viewer: reads (except API keys and the audit log, admin only);
+//! developer: + create functions, PATCH them (`enabled` needs operator,
+//! `secrets` admin), versions with "deploy": false, invoke;
+//! operator: + delete functions, deploy/rollback (and versions that deploy),
+//! routes; admin: + API keys, tenant settings, audit log, secrets.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{Server, ROLES};
+use serde_json::{json, Value};
+
+const CODE: &str = "export default { async run(input) { return { ok: true }; } };";
+
+/// `(method, path, body, least role allowed, status on success)`.
+/// `{role}` is the caller's role; `{route}`, `{key}` and `{exec}` are
+/// resources set up for it beforehand.
+fn matrix() -> Vec<(&'static str, &'static str, Option<Value>, &'static str, u16)> {
+    vec![
+        ("GET", "/functions", None, "viewer", 200),
+        ("POST", "/functions", Some(json!({"name": "new-{role}", "code": CODE})), "developer", 201),
+        ("POST", "/functions", Some(json!({"name": "sec-{role}", "code": CODE, "secrets": {"K": "v"}})), "admin", 201),
+        ("GET", "/functions/f", None, "viewer", 200),
+        ("PATCH", "/functions/f", Some(json!({"description": "by {role}"})), "developer", 200),
+        ("PATCH", "/functions/f", Some(json!({"description": "x", "enabled": true})), "operator", 200),
+        ("PATCH", "/functions/f", Some(json!({"secrets": {"K": "v"}})), "admin", 200),
+        ("DELETE", "/functions/del-{role}", None, "operator", 204),
+        ("GET", "/functions/f/versions", None, "viewer", 200),
+        ("POST", "/functions/f/versions", Some(json!({"code": CODE, "deploy": false})), "developer", 201),
+        ("POST", "/functions/f/versions", Some(json!({"code": CODE})), "operator", 201),
+        ("POST", "/functions/f/versions", Some(json!({"code": CODE, "deploy": true})), "operator", 201),
+        ("GET", "/functions/f/versions/1", None, "viewer", 200),
+        ("POST", "/functions/f/deploy", Some(json!({"version": 1})), "operator", 200),
+        ("POST", "/functions/f/rollback", Some(json!({"version": 1})), "operator", 200),
+        ("POST", "/functions/f/invoke", Some(json!({"input": {"by": "{role}"}})), "developer", 200),
+        ("POST", "/functions/f/invoke", Some(json!({"async": true})), "developer", 202),
+        ("GET", "/executions", None, "viewer", 200),
+        ("GET", "/executions/{exec}", None, "viewer", 200),
+        ("GET", "/routes", None, "viewer", 200),
+        ("POST", "/routes", Some(json!({"path": "/new-{role}", "function": "f", "auth": "public"})), "operator", 201),
+        ("DELETE", "/routes/{route}", None, "operator", 204),
+        ("GET", "/api-keys", None, "admin", 200),
+        ("POST", "/api-keys", Some(json!({"name": "new-{role}", "roles": ["viewer"]})), "admin", 201),
+        ("DELETE", "/api-keys/{key}", None, "admin", 204),
+        ("GET", "/tenant", None, "viewer", 200),
+        ("PATCH", "/tenant", Some(json!({"retention_days": 7})), "admin", 200),
+        ("GET", "/audit", None, "admin", 200),
+    ]
+}
+
+fn rank(role: &str) -> usize {
+    ROLES.iter().position(|r| *r == role).unwrap_or_else(|| panic!("unknown role {role}"))
+}
+
+/// `(METHOD, ["functions", "*", "versions"])` for every endpoint the
+/// gateway's dispatch table serves.
+fn dispatch_table() -> Vec<(String, Vec<String>)> {
+    let src = include_str!("../gateway/src/api/mod.rs");
+    let mut out = Vec::new();
+    let mut patterns: Vec<Vec<String>> = Vec::new();
+    for line in src.lines().map(str::trim) {
+        if let Some(p) = line.strip_prefix('[').and_then(|l| l.strip_suffix("] => match *m {")) {
+            // Expand `action @ ("rollback" | "deploy")` into alternatives.
+            let mut expanded: Vec<Vec<String>> = vec![Vec::new()];
+            for seg in p.split(',').map(str::trim) {
+                let alts: Vec<String> = if seg.starts_with('"') {
+                    vec![seg.trim_matches('"').to_owned()]
+                } else if let Some(i) = seg.find("@ (") {
+                    seg[i + 3..]
+                        .trim_end_matches(')')
+                        .split('|')
+                        .map(|a| a.trim().trim_matches('"').to_owned())
+                        .collect()
+                } else {
+                    vec!["*".to_owned()]
+                };
+                expanded = expanded
+                    .into_iter()
+                    .flat_map(|prefix| {
+                        alts.iter().map(move |a| {
+                            let mut p = prefix.clone();
+                            p.push(a.clone());
+                            p
+                        })
+                    })
+                    .collect();
+            }
+            patterns = expanded;
+        } else if let Some(m) = line.strip_prefix("Method::").and_then(|l| l.split(' ').next()) {
+            for p in &patterns {
+                out.push((m.to_owned(), p.clone()));
+            }
+        } else if line.starts_with("_ =>") {
+            patterns.clear();
+        }
+    }
+    out
+}
+
+fn matches(pattern: &[String], path: &str) -> bool {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    segs.len() == pattern.len() && pattern.iter().zip(&segs).all(|(p, s)| p == "*" || p == s)
+}
+
+#[test]
+fn the_matrix_covers_every_endpoint() {
+    let table = dispatch_table();
+    assert!(table.len() >= 20, "parsed the dispatch table: {table:?}");
+    let rows = matrix();
+    let mut missing = Vec::new();
+    for (method, pattern) in &table {
+        if !rows.iter().any(|(m, p, ..)| m == method && matches(pattern, p)) {
+            missing.push(format!("{method} /{}", pattern.join("/")));
+        }
+    }
+    assert!(missing.is_empty(), "endpoints without RBAC rows: {missing:?}");
+    // And no row names an endpoint that does not exist.
+    for (m, p, ..) in &rows {
+        assert!(table.iter().any(|(tm, tp)| tm == m && matches(tp, p)), "{m} {p} is not in the dispatch table");
+    }
+}
+
+fn fill(s: &str, vars: &HashMap<&str, String>) -> String {
+    let mut s = s.to_owned();
+    for (k, v) in vars {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s
+}
+
+fn fill_json(v: &Value, vars: &HashMap<&str, String>) -> Value {
+    match v {
+        Value::String(s) => Value::String(fill(s, vars)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| fill_json(x, vars)).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (fill(k, vars), fill_json(x, vars))).collect()),
+        other => other.clone(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_for_every_role() {
+    let s = Server::new(&[]).await;
+    let admin = s.token("corp", &["admin"]);
+
+    // Resources, so every allowed call can succeed; one set per role for
+    // the calls that consume them.
+    s.create_function(&admin, "f", CODE).await;
+    let exec = s.ok("POST", "/functions/f/invoke", &admin, Some(json!({})), 200).await["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut vars_of: HashMap<&str, HashMap<&str, String>> = HashMap::new();
+    for role in ROLES {
+        s.create_function(&admin, &format!("del-{role}"), CODE).await;
+        let route = s
+            .ok(
+                "POST",
+                "/routes",
+                &admin,
+                Some(json!({"path": format!("/del-{role}"), "function": "f", "auth": "public"})),
+                201,
+            )
+            .await;
+        let key = s
+            .ok("POST", "/api-keys", &admin, Some(json!({"name": format!("k-{role}"), "roles": ["viewer"]})), 201)
+            .await;
+        let vars = HashMap::from([
+            ("role", role.to_owned()),
+            ("route", route["id"].to_string()),
+            ("key", key["id"].as_str().unwrap().to_owned()),
+            ("exec", exec.clone()),
+        ]);
+        vars_of.insert(role, vars);
+    }
+
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for role in ROLES {
+        let token = s.token("corp", &[role]);
+        let vars = &vars_of[role];
+        for (method, path, body, least, ok_status) in matrix() {
+            let path = fill(path, vars);
+            let body = body.map(|b| fill_json(&b, vars));
+            let r = s.call(method, &path, Some(&token), body.as_ref()).await;
+            checked += 1;
+            let allowed = rank(role) >= rank(least);
+            let what = format!("{role}: {method} {path} {}", body.as_ref().map(Value::to_string).unwrap_or_default());
+            if allowed {
+                if r.status != ok_status {
+                    failures.push(format!("{what} -> {} (want {ok_status}) {}", r.status, r.text));
+                }
+            } else {
+                // The refusal names a role the caller lacks, at most the one
+                // the call needs (a viewer creating a function with secrets
+                // first hears it needs developer).
+                let named = r.body["error"]["details"]["required_role"].as_str().unwrap_or("");
+                let named_ok = ROLES.contains(&named) && rank(named) > rank(role) && rank(named) <= rank(least);
+                if r.status != 403 || r.code() != "forbidden" || !named_ok {
+                    failures
+                        .push(format!("{what} -> {} (want 403 forbidden, required_role {least}) {}", r.status, r.text));
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 4 * matrix().len());
+    assert!(failures.is_empty(), "{} RBAC violations:\n{}", failures.len(), failures.join("\n"));
+
+    // Refused calls changed nothing; allowed ones did what they said.
+    let names = |v: &Value, list: &str, field: &str| -> Vec<String> {
+        let mut n: Vec<String> =
+            v[list].as_array().unwrap().iter().map(|x| x[field].as_str().unwrap().to_owned()).collect();
+        n.sort();
+        n
+    };
+    let fs = s.ok("GET", "/functions", &admin, None, 200).await;
+    assert_eq!(
+        names(&fs, "functions", "name"),
+        ["del-developer", "del-viewer", "f", "new-admin", "new-developer", "new-operator", "sec-admin"],
+    );
+    let f = fs["functions"].as_array().unwrap().iter().find(|f| f["name"] == "f").unwrap();
+    assert_eq!(f["secrets"], json!(["K"]), "only the admin's secret PATCH went through");
+    assert_eq!(f["description"], "x");
+    let vs = s.ok("GET", "/functions/f/versions", &admin, None, 200).await;
+    // v1 + deploy:false (developer, operator, admin) + default and true (operator, admin).
+    assert_eq!(vs["versions"].as_array().unwrap().len(), 8, "{vs}");
+    assert_eq!(s.ok("GET", "/functions/f", &admin, None, 200).await["live_version"], 1, "the last rollback wins");
+    let rs = s.ok("GET", "/routes", &admin, None, 200).await;
+    assert_eq!(names(&rs, "routes", "path"), ["/del-developer", "/del-viewer", "/new-admin", "/new-operator"]);
+    let ks = s.ok("GET", "/api-keys", &admin, None, 200).await;
+    assert_eq!(names(&ks, "api_keys", "name"), ["k-developer", "k-operator", "k-viewer", "new-admin"]);
+    let t = s.ok("GET", "/tenant", &admin, None, 200).await;
+    assert_eq!(t["settings"]["retention_days"], 7);
+
+    // The developer's refusal to deploy says how to add a version anyway.
+    let dev = s.token("corp", &["developer"]);
+    let r = s.call("POST", "/functions/f/versions", Some(&dev), Some(&json!({"code": CODE}))).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    assert!(r.body["error"]["details"]["hint"].as_str().is_some_and(|h| h.contains("\"deploy\": false")), "{}", r.text);
+
+    // Roles combine: the highest counts.
+    let mixed = s.token("corp", &["viewer", "admin"]);
+    assert_eq!(s.call("GET", "/audit", Some(&mixed), None).await.status, 200);
+    // A token without roles authenticates but may do nothing.
+    let key = s.env.hs256_key();
+    let none = common::sign_jwt(
+        &key,
+        &json!({"alg": "HS256", "typ": "JWT"}),
+        &json!({"sub": "nobody", "tenant": "corp", "exp": common::now_secs() + 600}),
+    );
+    let r = s.call("GET", "/functions", Some(&none), None).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.text);
+
+    // API keys carry roles the same way.
+    let k = s.ok("POST", "/api-keys", &admin, Some(json!({"name": "ci", "roles": ["developer"]})), 201).await;
+    let k = k["key"].as_str().unwrap().to_owned();
+    let as_key = |method: &'static str, path: &'static str, body: Value| {
+        let rb = s
+            .request(method, path)
+            .header("x-api-key", k.clone())
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        s.send(rb)
+    };
+    assert_eq!(as_key("POST", "/api/v1/functions/f/invoke", json!({})).await.status, 200);
+    let r = as_key("POST", "/api/v1/functions/f/rollback", json!({"version": 1})).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.text);
+    let r = as_key("GET", "/api/v1/api-keys", Value::Null).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.text);
+    let r = as_key("POST", "/api/v1/api-keys", json!({"name": "escalate", "roles": ["admin"]})).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "a developer key cannot mint an admin key: {}", r.text);
+}
