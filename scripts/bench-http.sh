@@ -20,7 +20,7 @@ dir=$(mktemp -d /tmp/quasm-bench.XXXXXX)
 chmod 755 "$dir"
 port=$((20000 + RANDOM % 20000))
 base="http://127.0.0.1:$port"
-"$quasm" serve --data-dir "$dir" --listen "127.0.0.1:$port" 2>"$dir/serve.log" &
+"$quasm" serve --data-dir "$dir" --listen "127.0.0.1:$port" ${QUASM_BENCH_SERVE_ARGS:-} 2>"$dir/serve.log" &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
