@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Env, Server};
+use common::{eventually, Env, Server};
 use serde_json::json;
 
 fn code(v: u32) -> String {
@@ -369,4 +369,60 @@ async fn http2_and_startup_failures() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("starting the listener"), "{out:?}");
+}
+
+/// Retention: executions older than the tenant's retention (else the
+/// operator's default) are purged in the background; newer ones stay. The
+/// purge runs at start-up, then every hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_purges_old_executions_per_tenant() {
+    let env = Env::new().await;
+    let s = Server::start(&env, &["--retention-days", "30"], &[]).await;
+    let (a, b) = (s.token("acme", &["admin"]), s.token("beta", &["admin"]));
+    for t in [&a, &b] {
+        s.create_function(t, "f", "export default { run(i) { return i } }").await;
+        for _ in 0..3 {
+            s.ok("POST", "/functions/f/invoke", t, Some(json!({"input": 1})), 200).await;
+        }
+    }
+    // beta keeps 1 day; acme the default 30.
+    s.ok("PATCH", "/tenant", &b, Some(json!({"retention_days": 1})), 200).await;
+    assert!(s.stop().await.success());
+    // Age the history: per tenant, one execution 40 days old, one 2 days old, one fresh.
+    let db = env.db().await;
+    for tenant in ["acme", "beta"] {
+        db.execute(
+            "WITH e AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM executions WHERE tenant_id = $1)
+             UPDATE executions x SET created_at = now() - CASE e.n WHEN 1 THEN interval '40 days'
+                                                              WHEN 2 THEN interval '2 days' ELSE interval '0' END
+             FROM e WHERE x.id = e.id",
+            &[&tenant],
+        )
+        .await
+        .unwrap();
+    }
+    let count = |tenant: &'static str| {
+        let db = &db;
+        async move {
+            let n: i64 =
+                db.query_one("SELECT count(*) FROM executions WHERE tenant_id = $1", &[&tenant]).await.unwrap().get(0);
+            n
+        }
+    };
+    assert_eq!((count("acme").await, count("beta").await), (3, 3));
+    let _s = Server::start(&env, &["--retention-days", "30"], &[]).await;
+    eventually(Duration::from_secs(20), "the start-up purge", || async {
+        (count("acme").await == 2 && count("beta").await == 1).then_some(())
+    })
+    .await;
+    // What is left is what the rules keep: acme's 2-day-old and fresh ones, beta's fresh one.
+    let oldest: f64 = db
+        .query_one(
+            "SELECT extract(epoch FROM now() - min(created_at))::float8 FROM executions WHERE tenant_id = 'beta'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(oldest < 3600.0, "beta keeps only its fresh execution: oldest is {oldest} s old");
 }
