@@ -399,7 +399,7 @@ const replaceFirst = (l, n, v) => {
   l[i] = [n, v];
   for (let j = l.length - 1; j > i; j--) if (l[j][0] === n) l.splice(j, 1);
 };
-let hList, hLocked, hFrom, hDefault;
+let hList, hLocked, hFrom, hAdopt, hDefault;
 class Headers {
   #l = []; #lock = false;
   static {
@@ -407,6 +407,8 @@ class Headers {
     hLocked = h => h.#lock;
     // A body's default content type, unless one is set (name and value are ours: no checks).
     hDefault = (h, type) => { if (type && !h.#l.some(e => e[0] === 'content-type')) h.#l.push(['content-type', type]); };
+    // The host's list of an incoming request: lowercase names, string values.
+    hAdopt = (pairs, lock) => { const h = new Headers(); h.#l = pairs; h.#lock = lock; return h; };
     hFrom = (pairs, lock) => { const h = new Headers(); h.#l = pairs.map(p => [`${p[0]}`.toLowerCase(), `${p[1]}`]); h.#lock = !!lock; return h; };
   }
   constructor(init) {
@@ -602,8 +604,9 @@ class Request extends Body {
   constructor(input, init) {
     if (input === RAW) {
       super();
-      ({ m: this.#m, u: this.#u, h: this.#h, r: this.#r, s: this.#s } = init);
-      bodySet(this, init.b);
+      // Plain assignments: destructuring into private fields is slower in QuickJS.
+      this.#m = init.m; this.#u = init.u; this.#h = init.h; this.#r = init.r; this.#s = init.s;
+      if (init.b) bodySet(this, init.b);
       return;
     }
     need(arguments, 1, 'Request');
@@ -1060,7 +1063,7 @@ function incoming(r, body) {
   r = r || {};
   const m = `${r.method || 'GET'}`;
   return new Request(RAW, {
-    m, u: `${r.url}`, h: hFrom(r.headers || [], true), r: 'follow', s: null,
+    m, u: `${r.url}`, h: Array.isArray(r.headers) ? hAdopt(r.headers, true) : hFrom([], true), r: 'follow', s: null,
     b: m === 'GET' || m === 'HEAD' ? null : body || null,
   });
 }
@@ -1070,6 +1073,8 @@ function dispatch(kind, metaJson, body, desc) {
   const meta = jparse(metaJson);
   const env = meta.env && typeof meta.env === 'object' ? meta.env : {};
   const input = kind === 1 ? meta.request : kind === 0 ? meta.input : meta.event;
+  // invoke() trusts the host's header list; hand-written meta gets normalised.
+  if (kind === 1 && input && Array.isArray(input.headers)) input.headers = input.headers.map(p => [`${p[0]}`.toLowerCase(), `${p[1]}`]);
   return invoke(kind, input, body, desc, env, makeCtx(meta.ctx));
 }
 // The shim's form: the shim builds env and ctx natively (ctx already has
@@ -1114,7 +1119,8 @@ function finish(kind, v) {
     if (!(v instanceof Response)) throw new TypeError(`fetch handler must return a Response, got ${typeName(v)}`);
     if (v.type === 'error') throw new TypeError('fetch handler returned Response.error()');
     if (v.bodyUsed) throw new TypeError('fetch handler returned a Response whose body has already been used');
-    return [jstr({ status: v.status, statusText: v.statusText, headers: hList(v.headers) }), bodyOf(v)];
+    const t = v.statusText;
+    return [`{"status":${v.status},"statusText":${t ? jstr(t) : '""'},"headers":${jstr(hList(v.headers))}}`, bodyOf(v)];
   }
   if (typeof v === 'function' || typeof v === 'symbol') throw new TypeError(`handler result is not JSON-serializable: ${typeof v}`);
   try { return [jstr(v === undefined ? null : v), null]; }

@@ -32,6 +32,33 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
 }
 
+/// A request as the guest reads it: header names already lowercase, so the
+/// prelude adopts the list as is instead of normalising it in JS.
+#[derive(Serialize)]
+struct WireRequest<'a> {
+    method: &'a str,
+    url: &'a str,
+    headers: Vec<(std::borrow::Cow<'a, str>, &'a str)>,
+}
+
+impl<'a> WireRequest<'a> {
+    fn of(r: &'a HttpRequest) -> Self {
+        let headers = r
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let name = if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                    std::borrow::Cow::Owned(k.to_ascii_lowercase())
+                } else {
+                    std::borrow::Cow::Borrowed(k.as_str())
+                };
+                (name, v.as_str())
+            })
+            .collect();
+        Self { method: &r.method, url: &r.url, headers }
+    }
+}
+
 /// Everything one invocation needs besides the function itself.
 #[derive(Clone, Default)]
 pub struct InvokeRequest {
@@ -203,7 +230,7 @@ pub(crate) async fn drive(
     let cancel = req.cancel.clone();
     // The handler's argument as JSON (NUL-terminated for the guest's parser).
     let mut input = match (&req.request, kind) {
-        (Some(r), HandlerKind::Fetch) => serde_json::to_vec(r),
+        (Some(r), HandlerKind::Fetch) => serde_json::to_vec(&WireRequest::of(r)),
         _ => serde_json::to_vec(&req.input),
     }
     .expect("serialisable");
