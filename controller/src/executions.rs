@@ -61,6 +61,44 @@ pub struct ExecutionRecord {
     pub error: Option<serde_json::Value>,
 }
 
+impl ExecutionRecord {
+    /// A record of `deployed` that has not finished: `queued` (not started)
+    /// or `running` (started at `created_at`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn unfinished(
+        id: Uuid,
+        tenant: &str,
+        deployed: &crate::cache::Deployed,
+        trigger: crate::Trigger,
+        trigger_ref: Option<String>,
+        status: &'static str,
+        created_at: DateTime<Utc>,
+        input: Option<serde_json::Value>,
+    ) -> Self {
+        Self {
+            id,
+            tenant: tenant.to_owned(),
+            function_id: deployed.function_id,
+            function_name: deployed.name.clone(),
+            version: Some(deployed.version),
+            trigger: trigger.as_str(),
+            trigger_ref,
+            status,
+            created_at,
+            started_at: (status != "queued").then_some(created_at),
+            finished_at: None,
+            duration_us: None,
+            cpu_time_us: None,
+            peak_memory_bytes: None,
+            input,
+            output: None,
+            logs: serde_json::Value::Array(Vec::new()),
+            logs_truncated: false,
+            error: None,
+        }
+    }
+}
+
 /// An execution as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Execution {

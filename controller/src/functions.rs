@@ -286,8 +286,10 @@ impl Controller {
             sealed = if all.is_empty() { None } else { Some(self.secrets.seal(&all)?) };
             changed.push("secrets");
         }
-        if let Some(s) = &sealed {
-            validate::distinct(&f.env, self.secrets.open(s)?.keys())?;
+        if changed.contains(&"env") && !changed.contains(&"secrets") {
+            if let Some(s) = &sealed {
+                validate::distinct(&f.env, self.secrets.open(s)?.keys())?;
+            }
         }
         tx.execute(
             "UPDATE functions SET description = $3, tags = $4, env = $5, limits = $6, enabled = $7, isolation = $8,

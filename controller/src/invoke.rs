@@ -124,26 +124,9 @@ impl Controller {
         let saved_input = (!input.is_null()).then(|| input.clone());
         // Built only when it is written: most successful calls of a sampled
         // route are never recorded.
-        let new_record = |status: &'static str| ExecutionRecord {
-            id,
-            tenant: tenant.clone(),
-            function_id: deployed.function_id,
-            function_name: deployed.name.clone(),
-            version: Some(deployed.version),
-            trigger: trigger.as_str(),
-            trigger_ref: trigger_ref.clone(),
-            status,
-            created_at,
-            started_at: Some(created_at),
-            finished_at: None,
-            duration_us: None,
-            cpu_time_us: None,
-            peak_memory_bytes: None,
-            input: saved_input.clone(),
-            output: None,
-            logs: serde_json::Value::Array(Vec::new()),
-            logs_truncated: false,
-            error: None,
+        let new_record = |status: &'static str| {
+            let input = saved_input.clone();
+            ExecutionRecord::unfinished(id, &tenant, &deployed, trigger, trigger_ref.clone(), status, created_at, input)
         };
         if mode == Record::Durable {
             match call.execution_id {
@@ -219,28 +202,11 @@ impl Controller {
         }
         let id = Uuid::now_v7();
         let now = Utc::now();
-        self.insert_record(&ExecutionRecord {
-            id,
-            tenant: call.tenant.clone(),
-            function_id: deployed.function_id,
-            function_name: deployed.name.clone(),
-            version: Some(deployed.version),
-            trigger: call.trigger.as_str(),
-            trigger_ref: call.trigger_ref.clone(),
-            status: "queued",
-            created_at: now,
-            started_at: None,
-            finished_at: None,
-            duration_us: None,
-            cpu_time_us: None,
-            peak_memory_bytes: None,
-            input: (!call.input.is_null()).then(|| call.input.clone()),
-            output: None,
-            logs: serde_json::Value::Array(Vec::new()),
-            logs_truncated: false,
-            error: None,
-        })
-        .await?;
+        let input = (!call.input.is_null()).then(|| call.input.clone());
+        let (trigger, trigger_ref) = (call.trigger, call.trigger_ref.clone());
+        let record =
+            ExecutionRecord::unfinished(id, &call.tenant, &deployed, trigger, trigger_ref, "queued", now, input);
+        self.insert_record(&record).await?;
         call.execution_id = Some(id);
         call.record = Record::Durable;
         let this = self.clone();
