@@ -1169,5 +1169,6 @@ const globals = {
 for (const k of okeys(globals)) def(G, k, globals[k]);
 // A job (microtask) that threw: logged like a throwing timer callback.
 function uncaught(e) { console.error('Uncaught', e); }
-dp(G, '__quasm', { value: freeze({ bind, dispatch, invoke, ctxProto: ExecutionContext.prototype, finish, errorInfo, complete, nextTimer, tick, uncaught }) });
+// Configurable so the shim can remove it once it holds the object: user code never sees it.
+dp(G, '__quasm', { configurable: true, value: freeze({ bind, dispatch, invoke, ctxProto: ExecutionContext.prototype, finish, errorInfo, complete, nextTimer, tick, uncaught }) });
 })();

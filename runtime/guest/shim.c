@@ -491,6 +491,10 @@ EXPORT("qz_init") int32_t qz_init(uint32_t max_stack) {
     }
     JS_FreeValue(ctx, r);
     quasm_obj = JS_GetPropertyStr(ctx, global, "__quasm");
+    // The shim keeps the object; user code must not reach the entry points.
+    JSAtom name = JS_NewAtom(ctx, "__quasm");
+    JS_DeleteProperty(ctx, global, name, 0);
+    JS_FreeAtom(ctx, name);
     JS_FreeValue(ctx, global);
     if (!JS_IsObject(quasm_obj)) { out_str("{\"name\":\"PreludeError\",\"message\":\"no __quasm\"}"); return ST_ERROR; }
     invoke_fn = JS_GetPropertyStr(ctx, quasm_obj, "invoke");

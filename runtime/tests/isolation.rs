@@ -126,3 +126,12 @@ fn concurrent_first_calls_of_a_new_version() {
         assert_eq!(r.output, Some(json!([i, 1])), "{r:?}");
     }
 }
+
+#[test]
+fn user_code_cannot_reach_the_prelude_entry_points() {
+    let r = run(
+        "export default { run() { return [typeof globalThis.__quasm, Object.getOwnPropertyNames(globalThis).filter(n => n.startsWith('__'))] } }",
+        json!(null),
+    );
+    assert_eq!(r.output, Some(json!(["undefined", []])), "{r:?}");
+}
