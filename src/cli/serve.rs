@@ -39,6 +39,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let tokio = tokio.enable_all().build()?;
     let result = tokio.block_on(run(&s, db_url));
+    // Background tasks (change listener, recorder) end before their
+    // database does, rather than complaining about it going away.
+    tokio.shutdown_timeout(Duration::from_secs(5));
     if let Some(pg) = embedded {
         if let Err(e) = pg.stop() {
             tracing::warn!("stopping the embedded Postgres: {e}");
