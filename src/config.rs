@@ -108,6 +108,9 @@ settings! {
     shutdown_grace_secs: u64 => "QUASM_SHUTDOWN_GRACE_SECS";
     /// Tokio worker threads [default: one per core].
     workers: usize => "QUASM_WORKERS";
+    /// Seconds after its last heartbeat a node is presumed dead and its
+    /// schedule slots, event deliveries and runs are taken over [default: 15].
+    node_lease_secs: u64 => "QUASM_NODE_LEASE_SECS";
 }
 
 impl Settings {

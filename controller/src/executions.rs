@@ -348,8 +348,8 @@ impl Controller {
         let db = self.db().await?;
         db.execute(
             "INSERT INTO executions (id, tenant_id, function_id, function_name, version, trigger, trigger_ref, status,
-                                     created_at, started_at, input)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                     created_at, started_at, input, node_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             &[
                 &r.id,
                 &r.tenant,
@@ -362,6 +362,7 @@ impl Controller {
                 &r.created_at,
                 &r.started_at,
                 &r.input,
+                &self.node_id(),
             ],
         )
         .await?;
@@ -370,8 +371,11 @@ impl Controller {
 
     pub(crate) async fn mark_running(&self, id: Uuid, started_at: DateTime<Utc>) -> Result<()> {
         let db = self.db().await?;
-        db.execute("UPDATE executions SET status = 'running', started_at = $2 WHERE id = $1", &[&id, &started_at])
-            .await?;
+        db.execute(
+            "UPDATE executions SET status = 'running', started_at = $2, node_id = $3 WHERE id = $1",
+            &[&id, &started_at, &self.node_id()],
+        )
+        .await?;
         Ok(())
     }
 

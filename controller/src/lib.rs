@@ -18,12 +18,14 @@ mod files;
 pub mod functions;
 pub mod invoke;
 pub mod metrics;
+pub mod nodes;
 pub mod quota;
 pub mod retention;
 pub mod routes;
 pub mod secrets;
 pub mod store;
 pub mod tenants;
+pub mod triggers;
 mod validate;
 pub mod versions;
 
@@ -59,6 +61,9 @@ pub struct ControllerConfig {
     pub default_retention_days: u32,
     /// How often the retention purge runs.
     pub retention_interval: Duration,
+    /// A node that has not renewed its lease for this long is presumed
+    /// dead and its unfinished work is taken over.
+    pub node_lease: Duration,
 }
 
 impl Default for ControllerConfig {
@@ -68,6 +73,7 @@ impl Default for ControllerConfig {
             recorder: Default::default(),
             default_retention_days: 30,
             retention_interval: Duration::from_secs(3600),
+            node_lease: Duration::from_secs(15),
         }
     }
 }
@@ -82,21 +88,28 @@ pub struct Controller {
     quotas: quota::Quotas,
     services: quasm_runtime::Services,
     metrics: Arc<metrics::Metrics>,
+    node: nodes::Node,
+    /// Cancelled when the process stops: triggers stop claiming work.
+    stopping: tokio_util::sync::CancellationToken,
+    /// Trigger runs in flight (cron slots, event deliveries, manual runs),
+    /// awaited on shutdown.
+    runs: tokio_util::task::TaskTracker,
     config: ControllerConfig,
 }
 
 impl Controller {
-    /// Connects the pieces and starts the background tasks (change
-    /// listener, execution recorder, retention purge). `db_url` is the
-    /// database the pool uses; the listener needs its own connection.
-    pub fn start(
+    /// Connects the pieces, joins the cluster (registers this node) and
+    /// starts the background tasks (node heartbeat, change listener,
+    /// execution recorder, retention purge). `db_url` is the database the
+    /// pool uses; the listener needs its own connection.
+    pub async fn start(
         db: deadpool_postgres::Pool,
         db_url: String,
         blobs: Arc<dyn BlobStore>,
         runtime: Arc<Runtime>,
         secrets: secrets::SecretBox,
         config: ControllerConfig,
-    ) -> Arc<Self> {
+    ) -> Result<Arc<Self>> {
         let metrics = Arc::new(metrics::Metrics::new());
         let recorder = executions::Recorder::start(db.clone(), blobs.clone(), config.recorder.clone(), metrics.clone());
         let controller = Arc::new(Self {
@@ -109,11 +122,38 @@ impl Controller {
             recorder,
             services: quasm_runtime::Services::default(),
             metrics,
+            node: nodes::Node::new(config.node_lease),
+            stopping: Default::default(),
+            runs: Default::default(),
             config,
         });
+        // Registered before any work is claimed in this node's name.
+        controller.renew_lease().await?;
+        tokio::spawn(nodes::heartbeat(Arc::downgrade(&controller)));
         tokio::spawn(changes::listen(Arc::downgrade(&controller), db_url));
         tokio::spawn(retention::run(Arc::downgrade(&controller)));
-        controller
+        triggers::start(&controller);
+        Ok(controller)
+    }
+
+    /// Stops claiming trigger work, waits (up to `grace`) for trigger runs
+    /// in flight, flushes execution records and leaves the cluster, so
+    /// other nodes take over what is left at once.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.stopping.cancel();
+        self.runs.close();
+        if tokio::time::timeout(grace, self.runs.wait()).await.is_err() {
+            tracing::warn!("shutdown: {} trigger runs still going after {grace:?}; other nodes will retry them", self.runs.len());
+        }
+        self.flush().await;
+        if let Err(e) = self.leave().await {
+            tracing::warn!("leaving the cluster: {e}");
+        }
+    }
+
+    /// Cancelled when the process is stopping.
+    pub fn stopping(&self) -> &tokio_util::sync::CancellationToken {
+        &self.stopping
     }
 
     pub fn runtime(&self) -> &Arc<Runtime> {

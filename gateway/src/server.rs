@@ -116,7 +116,7 @@ pub async fn serve(gw: Arc<Gateway>) -> std::io::Result<ServerHandle> {
         if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
             tracing::warn!("shutdown: requests still running after {grace:?}; closing them");
         }
-        gw.controller.flush().await;
+        gw.controller.shutdown(grace).await;
     });
     Ok(ServerHandle { local_addr, shutdown, done })
 }

@@ -94,7 +94,10 @@ async fn run(s: &Settings, db_url: String) -> anyhow::Result<ExitCode> {
     if let Some(v) = s.retention_days {
         cc.default_retention_days = v;
     }
-    let controller = Controller::start(pool, db_url, blobs, runtime, secrets, cc);
+    if let Some(v) = s.node_lease_secs {
+        cc.node_lease = Duration::from_secs(v.max(1));
+    }
+    let controller = Controller::start(pool, db_url, blobs, runtime, secrets, cc).await?;
     let defaults = GatewayConfig::default();
     let gw_config = GatewayConfig {
         listen: s.listen.unwrap_or(defaults.listen),
