@@ -111,6 +111,9 @@ settings! {
     /// Seconds after its last heartbeat a node is presumed dead and its
     /// schedule slots, event deliveries and runs are taken over [default: 15].
     node_lease_secs: u64 => "QUASM_NODE_LEASE_SECS";
+    /// Seconds late after which a cron slot counts as missed (no node was
+    /// up); see a schedule's `catch_up` [default: 60].
+    cron_grace_secs: u64 => "QUASM_CRON_GRACE_SECS";
 }
 
 impl Settings {

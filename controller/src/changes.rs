@@ -1,8 +1,13 @@
-//! Cache invalidation across nodes. Every configuration change runs
-//! `NOTIFY quasm_changes, '<tenant>'` inside its transaction (Postgres
-//! delivers it on commit); each node LISTENs and drops its cached view of
-//! that tenant. If the listening connection breaks, everything cached is
-//! dropped, since notifications may have been missed.
+//! Notifications between nodes, on one LISTEN connection per node:
+//!
+//! - `quasm_changes`: every configuration change runs `NOTIFY
+//!   quasm_changes, '<tenant>'` inside its transaction (Postgres delivers it
+//!   on commit); each node drops its cached view of that tenant. If the
+//!   listening connection breaks, everything cached is dropped, since
+//!   notifications may have been missed.
+//! - `quasm_schedules`: wakes the cron scheduler ([`crate::triggers::cron`]).
+//! - `quasm_cancel`: `'<execution id>'` cancels that execution on whichever
+//!   node runs it ([`crate::live`]).
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -49,17 +54,33 @@ async fn listen_once(controller: &Weak<Controller>, url: &str) -> std::result::R
         }
     });
     let _stop_driver = AbortOnDrop(driver);
-    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    client
+        .batch_execute(&format!(
+            "LISTEN {CHANNEL}; LISTEN {}; LISTEN {}",
+            crate::triggers::cron::CHANNEL,
+            crate::live::CANCEL_CHANNEL
+        ))
+        .await?;
     // Anything cached before LISTEN took effect may be stale.
     match controller.upgrade() {
-        Some(c) => c.cache.clear(),
+        Some(c) => {
+            c.cache.clear();
+            c.scheduler.wake.notify_one();
+        }
         None => return Ok(()),
     }
     while let Some(msg) = rx.next().await {
         let msg = msg?;
         let Some(c) = controller.upgrade() else { return Ok(()) };
         if let AsyncMessage::Notification(n) = msg {
-            c.cache.invalidate(n.payload());
+            match n.channel() {
+                CHANNEL => c.cache.invalidate(n.payload()),
+                crate::triggers::cron::CHANNEL => c.scheduler.wake.notify_one(),
+                crate::live::CANCEL_CHANNEL => {
+                    c.live.cancel_here(n.payload());
+                }
+                _ => {}
+            }
         }
     }
     Ok(())

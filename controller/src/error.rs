@@ -19,6 +19,10 @@ pub enum ControllerError {
     Invalid { field: String, message: String },
     #[error("syntax error in code: {0}")]
     Compile(#[from] quasm_runtime::CompileError),
+    /// The resource is in a state that does not allow the operation
+    /// (cancelling a finished execution).
+    #[error("{0}")]
+    WrongState(String),
     #[error("function {0:?} is disabled")]
     Disabled(String),
     /// A quota or rate limit; retry after the given time.
@@ -52,6 +56,7 @@ impl ControllerError {
         match self {
             ControllerError::NotFound { .. } => "not_found",
             ControllerError::Conflict { .. } => "conflict",
+            ControllerError::WrongState(_) => "invalid_state",
             ControllerError::Invalid { .. } => "invalid_request",
             ControllerError::Compile(_) => "syntax_error",
             ControllerError::Disabled(_) => "function_disabled",
@@ -64,7 +69,7 @@ impl ControllerError {
     pub fn status(&self) -> u16 {
         match self {
             ControllerError::NotFound { .. } => 404,
-            ControllerError::Conflict { .. } => 409,
+            ControllerError::Conflict { .. } | ControllerError::WrongState(_) => 409,
             ControllerError::Invalid { .. } | ControllerError::Compile(_) => 400,
             ControllerError::Disabled(_) => 403,
             ControllerError::Throttled { .. } => 429,

@@ -1,5 +1,5 @@
-//! The one invoke path. HTTP routes, the invoke API and (later) cron,
-//! events and manual runs all end in [`Controller::invoke`]: resolve the
+//! The one invoke path. HTTP routes, the invoke API, cron slots, event
+//! deliveries and manual runs all end in [`Controller::invoke`]: resolve the
 //! live version, enforce enabled and quotas, record the execution, run it
 //! in the runtime, record the result.
 
@@ -128,6 +128,13 @@ impl Controller {
             let input = saved_input.clone();
             ExecutionRecord::unfinished(id, &tenant, &deployed, trigger, trigger_ref.clone(), status, created_at, input)
         };
+        // Durable runs can be watched and cancelled until their final
+        // record is written (the guard unregisters on return).
+        let live = (mode == Record::Durable).then(|| self.live.register(id));
+        if let Some(l) = &live {
+            call.observer.get_or_insert_with(|| l.run.clone());
+            call.cancel.get_or_insert_with(|| l.run.cancel_flag());
+        }
         if mode == Record::Durable {
             match call.execution_id {
                 None => self.insert_record(&new_record("running")).await?,
@@ -207,12 +214,15 @@ impl Controller {
         let record =
             ExecutionRecord::unfinished(id, &call.tenant, &deployed, trigger, trigger_ref, "queued", now, input);
         self.insert_record(&record).await?;
+        // Cancellable from now on, before it starts.
+        self.live.queue(id);
         call.execution_id = Some(id);
         call.record = Record::Durable;
         let this = self.clone();
-        tokio::spawn(async move {
+        self.spawn_run(async move {
             if let Err(e) = this.invoke(call).await {
                 tracing::warn!(execution = %id, "async invocation failed to start: {e}");
+                this.live.forget(id);
                 let _ = this.fail_queued(id, &e).await;
             }
         });

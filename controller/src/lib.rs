@@ -17,11 +17,13 @@ pub mod executions;
 mod files;
 pub mod functions;
 pub mod invoke;
+pub mod live;
 pub mod metrics;
 pub mod nodes;
 pub mod quota;
 pub mod retention;
 pub mod routes;
+pub mod schedules;
 pub mod secrets;
 pub mod store;
 pub mod tenants;
@@ -64,6 +66,8 @@ pub struct ControllerConfig {
     /// A node that has not renewed its lease for this long is presumed
     /// dead and its unfinished work is taken over.
     pub node_lease: Duration,
+    /// A cron slot found more than this late was missed (no node was up).
+    pub cron_grace: Duration,
 }
 
 impl Default for ControllerConfig {
@@ -74,6 +78,7 @@ impl Default for ControllerConfig {
             default_retention_days: 30,
             retention_interval: Duration::from_secs(3600),
             node_lease: Duration::from_secs(15),
+            cron_grace: Duration::from_secs(60),
         }
     }
 }
@@ -94,7 +99,25 @@ pub struct Controller {
     /// Trigger runs in flight (cron slots, event deliveries, manual runs),
     /// awaited on shutdown.
     runs: tokio_util::task::TaskTracker,
+    /// Where background runs execute: their own worker threads, so a run
+    /// that computes for seconds never stalls the threads serving requests.
+    run_threads: tokio::runtime::Handle,
+    scheduler: triggers::cron::Scheduler,
+    live: live::LiveRuns,
     config: ControllerConfig,
+}
+
+/// The runtime background runs execute on. It lives as long as the
+/// process: a tokio runtime may not be dropped from async code.
+fn background_threads() -> Result<tokio::runtime::Handle> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("quasm-run")
+        .enable_all()
+        .build()
+        .map_err(|e| ControllerError::Internal(format!("starting the background run threads: {e}")))?;
+    Ok(Box::leak(Box::new(rt)).handle().clone())
 }
 
 impl Controller {
@@ -125,6 +148,9 @@ impl Controller {
             node: nodes::Node::new(config.node_lease),
             stopping: Default::default(),
             runs: Default::default(),
+            run_threads: background_threads()?,
+            scheduler: Default::default(),
+            live: Default::default(),
             config,
         });
         // Registered before any work is claimed in this node's name.
@@ -143,12 +169,24 @@ impl Controller {
         self.stopping.cancel();
         self.runs.close();
         if tokio::time::timeout(grace, self.runs.wait()).await.is_err() {
-            tracing::warn!("shutdown: {} trigger runs still going after {grace:?}; other nodes will retry them", self.runs.len());
+            tracing::warn!(
+                "shutdown: {} trigger runs still going after {grace:?}; other nodes will retry them",
+                self.runs.len()
+            );
         }
         self.flush().await;
         if let Err(e) = self.leave().await {
             tracing::warn!("leaving the cluster: {e}");
         }
+    }
+
+    /// Runs `run` (a cron slot, an event delivery, an async or manual run)
+    /// on the background threads; shutdown waits for it.
+    pub(crate) fn spawn_run<F>(&self, run: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.runs.spawn_on(run, &self.run_threads);
     }
 
     /// Cancelled when the process is stopping.

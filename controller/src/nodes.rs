@@ -76,8 +76,7 @@ impl Controller {
             &[&self.node.id, &host, &pid, &lease],
         )
         .await?;
-        db.execute(&format!("DELETE FROM nodes WHERE expires_at < now() - interval '{FORGET_AFTER}'"), &[])
-            .await?;
+        db.execute(&format!("DELETE FROM nodes WHERE expires_at < now() - interval '{FORGET_AFTER}'"), &[]).await?;
         Ok(())
     }
 

@@ -1,14 +1,33 @@
 //! The one place errors become HTTP: `{"error": {"code", "message",
 //! "details"}}` with the right status (and `Retry-After` on 429).
 
+use std::convert::Infallible;
+
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{Either, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::{Response, StatusCode};
 use quasm_controller::ControllerError;
 
 use crate::auth::{AuthError, Role};
 
-pub type Resp = Response<Full<Bytes>>;
+/// A response body: whole (almost every response, no allocation for the
+/// body itself) or streamed (server-sent events).
+pub type Body = Either<Full<Bytes>, UnsyncBoxBody<Bytes, Infallible>>;
+
+pub type Resp = Response<Body>;
+
+/// A whole body.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Either::Left(Full::new(bytes.into()))
+}
+
+/// A body streamed from `chunks`.
+pub fn streamed(chunks: impl futures::Stream<Item = Bytes> + Send + 'static) -> Body {
+    use futures::StreamExt;
+    Either::Right(UnsyncBoxBody::new(StreamBody::new(chunks.map(|b| Ok::<_, Infallible>(Frame::data(b))))))
+}
 
 #[derive(Debug)]
 pub struct Problem {
@@ -70,7 +89,7 @@ impl Problem {
                 b = b.header("allow", allowed);
             }
         }
-        b.body(Full::new(Bytes::from(body.to_string()))).expect("valid response")
+        b.body(full(body.to_string())).expect("valid response")
     }
 }
 
@@ -106,10 +125,10 @@ pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Resp {
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body)))
+        .body(full(body))
         .expect("valid response")
 }
 
 pub fn empty(status: StatusCode) -> Resp {
-    Response::builder().status(status).body(Full::new(Bytes::new())).expect("valid response")
+    Response::builder().status(status).body(full(Bytes::new())).expect("valid response")
 }

@@ -6,8 +6,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use quasm_controller::invoke::Record;
@@ -112,7 +110,7 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
                     b = b.header(k, v);
                 }
             }
-            b.body(Full::new(Bytes::from(resp.body))).map_err(|e| {
+            b.body(crate::problem::full(resp.body)).map_err(|e| {
                 Problem::new(
                     StatusCode::BAD_GATEWAY,
                     "invalid_response",

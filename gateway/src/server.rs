@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::FutureExt;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -125,7 +124,7 @@ fn text(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) 
     Response::builder()
         .status(status)
         .header("content-type", content_type)
-        .body(Full::new(body.into()))
+        .body(crate::problem::full(body))
         .expect("valid response")
 }
 

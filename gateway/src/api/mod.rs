@@ -6,6 +6,8 @@ mod api_keys;
 mod executions;
 mod functions;
 mod routes;
+mod runs;
+mod schedules;
 mod tenant;
 
 use std::net::SocketAddr;
@@ -70,7 +72,7 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
     if rest == "openapi.json" && parts.method == Method::GET {
         return Ok(hyper::Response::builder()
             .header("content-type", "application/json")
-            .body(http_body_util::Full::new(Bytes::from_static(crate::OPENAPI.as_bytes())))
+            .body(crate::problem::full(Bytes::from_static(crate::OPENAPI.as_bytes())))
             .expect("valid response"));
     }
     gw.rate_limit_client(&parts.headers, peer)?;
@@ -108,6 +110,29 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
             Method::POST => functions::invoke(&mut ctx, name).await,
             _ => Err(not_allowed("POST")),
         },
+        ["functions", name, "runs"] => match *m {
+            Method::POST => runs::start(&mut ctx, name).await,
+            _ => Err(not_allowed("POST")),
+        },
+        ["functions", name, "schedules"] => match *m {
+            Method::GET => schedules::list(&ctx, name).await,
+            Method::POST => schedules::create(&mut ctx, name).await,
+            _ => Err(not_allowed("GET, POST")),
+        },
+        ["functions", name, "schedules", id] => match *m {
+            Method::GET => schedules::get(&ctx, name, id).await,
+            Method::PATCH => schedules::update(&mut ctx, name, id).await,
+            Method::DELETE => schedules::delete(&ctx, name, id).await,
+            _ => Err(not_allowed("GET, PATCH, DELETE")),
+        },
+        ["functions", name, "schedules", id, "runs"] => match *m {
+            Method::GET => schedules::runs(&ctx, name, id).await,
+            _ => Err(not_allowed("GET")),
+        },
+        ["functions", name, "schedules", id, "preview"] => match *m {
+            Method::GET => schedules::preview(&ctx, name, id).await,
+            _ => Err(not_allowed("GET")),
+        },
         ["executions"] => match *m {
             Method::GET => executions::list(&ctx).await,
             _ => Err(not_allowed("GET")),
@@ -115,6 +140,14 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
         ["executions", id] => match *m {
             Method::GET => executions::get(&ctx, id).await,
             _ => Err(not_allowed("GET")),
+        },
+        ["executions", id, "stream"] => match *m {
+            Method::GET => runs::stream(&ctx, id).await,
+            _ => Err(not_allowed("GET")),
+        },
+        ["executions", id, "cancel"] => match *m {
+            Method::POST => runs::cancel(&ctx, id).await,
+            _ => Err(not_allowed("POST")),
         },
         ["routes"] => match *m {
             Method::GET => routes::list(&ctx).await,

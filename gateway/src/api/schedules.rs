@@ -1,0 +1,61 @@
+//! Cron schedules of a function, their recorded slots and a preview of
+//! the next fire times.
+
+use hyper::StatusCode;
+use quasm_controller::schedules::{CreateSchedule, RunQuery, UpdateSchedule};
+
+use super::{number, Ctx};
+use crate::auth::Role;
+use crate::problem::{empty, json, Problem, Resp};
+
+pub async fn list(ctx: &Ctx<'_>, function: &str) -> Result<Resp, Problem> {
+    ctx.need(Role::Viewer)?;
+    let schedules = ctx.gw.controller.list_schedules(ctx.tenant(), function).await?;
+    Ok(json(StatusCode::OK, &serde_json::json!({ "schedules": schedules })))
+}
+
+pub async fn create(ctx: &mut Ctx<'_>, function: &str) -> Result<Resp, Problem> {
+    ctx.need(Role::Operator)?;
+    let req: CreateSchedule = ctx.json().await?;
+    Ok(json(StatusCode::CREATED, &ctx.gw.controller.create_schedule(&ctx.actor(), function, req).await?))
+}
+
+pub async fn get(ctx: &Ctx<'_>, function: &str, id: &str) -> Result<Resp, Problem> {
+    ctx.need(Role::Viewer)?;
+    Ok(json(StatusCode::OK, &ctx.gw.controller.get_schedule(ctx.tenant(), function, number("id", id)?).await?))
+}
+
+pub async fn update(ctx: &mut Ctx<'_>, function: &str, id: &str) -> Result<Resp, Problem> {
+    ctx.need(Role::Operator)?;
+    let id = number("id", id)?;
+    let req: UpdateSchedule = ctx.json().await?;
+    Ok(json(StatusCode::OK, &ctx.gw.controller.update_schedule(&ctx.actor(), function, id, req).await?))
+}
+
+pub async fn delete(ctx: &Ctx<'_>, function: &str, id: &str) -> Result<Resp, Problem> {
+    ctx.need(Role::Operator)?;
+    ctx.gw.controller.delete_schedule(&ctx.actor(), function, number("id", id)?).await?;
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+pub async fn runs(ctx: &Ctx<'_>, function: &str, id: &str) -> Result<Resp, Problem> {
+    ctx.need(Role::Viewer)?;
+    let id = number("id", id)?;
+    let q: RunQuery = crate::body::query(ctx.query.as_deref())?;
+    let runs = ctx.gw.controller.list_schedule_runs(ctx.tenant(), function, id, q).await?;
+    Ok(json(StatusCode::OK, &serde_json::json!({ "runs": runs })))
+}
+
+#[derive(Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewQuery {
+    count: Option<usize>,
+}
+
+pub async fn preview(ctx: &Ctx<'_>, function: &str, id: &str) -> Result<Resp, Problem> {
+    ctx.need(Role::Viewer)?;
+    let id = number("id", id)?;
+    let q: PreviewQuery = crate::body::query(ctx.query.as_deref())?;
+    let next = ctx.gw.controller.preview_schedule(ctx.tenant(), function, id, q.count.unwrap_or(5)).await?;
+    Ok(json(StatusCode::OK, &serde_json::json!({ "next": next })))
+}
