@@ -27,6 +27,7 @@ async fn snapshot(s: &Server, b: &str) -> Vec<(String, Value)> {
         "/functions/shared/versions",
         "/functions/shared/versions/1",
         "/functions/bonly",
+        "/functions/shared/schedules",
         "/routes",
         "/api-keys",
         "/executions?limit=1000",
@@ -71,6 +72,8 @@ async fn tenants_cannot_see_or_touch_each_other() {
     assert_eq!(b_exec["output"], json!({"tenant": "beta", "who": "b", "secret": "beta-only"}));
     let b_exec_id = b_exec["execution_id"].as_str().unwrap().to_owned();
     s.ok("PATCH", "/tenant", &b, Some(json!({"retention_days": 9})), 200).await;
+    let b_sched =
+        s.ok("POST", "/functions/shared/schedules", &b, Some(json!({"cron": "@yearly"})), 201).await["id"].to_string();
 
     // --- Tenant A has a function of the same name and its own route.
     s.create_function(&a, "shared", A_CODE).await;
@@ -96,6 +99,16 @@ async fn tenants_cannot_see_or_touch_each_other() {
         ("POST", "/functions/bonly/invoke".into(), Some(json!({}))),
         ("POST", "/functions/bonly/invoke".into(), Some(json!({"async": true}))),
         ("GET", format!("/executions/{b_exec_id}"), None),
+        ("GET", format!("/executions/{b_exec_id}/stream"), None),
+        ("POST", format!("/executions/{b_exec_id}/cancel"), None),
+        ("POST", "/functions/bonly/runs".into(), Some(json!({}))),
+        ("GET", "/functions/bonly/schedules".into(), None),
+        ("POST", "/functions/bonly/schedules".into(), Some(json!({"cron": "@daily"}))),
+        ("GET", format!("/functions/shared/schedules/{b_sched}"), None),
+        ("PATCH", format!("/functions/shared/schedules/{b_sched}"), Some(json!({"enabled": false}))),
+        ("DELETE", format!("/functions/shared/schedules/{b_sched}"), None),
+        ("GET", format!("/functions/shared/schedules/{b_sched}/runs"), None),
+        ("GET", format!("/functions/shared/schedules/{b_sched}/preview"), None),
         ("DELETE", format!("/routes/{}", b_public["id"]), None),
         ("DELETE", format!("/routes/{}", b_jwt["id"]), None),
         ("DELETE", format!("/api-keys/{b_key_id}"), None),

@@ -5,7 +5,7 @@
 //! viewer: reads (except API keys and the audit log, admin only);
 //! developer: + create functions, PATCH them (`enabled` needs operator,
 //! `secrets` admin), versions with "deploy": false, invoke;
-//! operator: + delete functions, deploy/rollback (and versions that deploy),
+//! operator: + delete functions, deploy/rollback (and versions that deploy), schedules,
 //! routes; admin: + API keys, tenant settings, audit log, secrets.
 
 mod common;
@@ -16,6 +16,8 @@ use common::{Server, ROLES};
 use serde_json::{json, Value};
 
 const CODE: &str = "export default { async run(input) { return { ok: true }; } };";
+/// Runs until cancelled (the cancel rows need a running execution).
+const WAIT: &str = "export default { async run() { await new Promise(r => setTimeout(r, 20000)); } };";
 
 /// `(method, path, body, least role allowed, status on success)`.
 /// `{role}` is the caller's role; `{route}`, `{key}` and `{exec}` are
@@ -39,8 +41,18 @@ fn matrix() -> Vec<(&'static str, &'static str, Option<Value>, &'static str, u16
         ("POST", "/functions/f/rollback", Some(json!({"version": 1})), "operator", 200),
         ("POST", "/functions/f/invoke", Some(json!({"input": {"by": "{role}"}})), "developer", 200),
         ("POST", "/functions/f/invoke", Some(json!({"async": true})), "developer", 202),
+        ("POST", "/functions/f/runs", Some(json!({"input": {"by": "{role}"}})), "developer", 202),
+        ("GET", "/functions/f/schedules", None, "viewer", 200),
+        ("POST", "/functions/f/schedules", Some(json!({"cron": "@yearly"})), "operator", 201),
+        ("GET", "/functions/f/schedules/{sched}", None, "viewer", 200),
+        ("PATCH", "/functions/f/schedules/{sched}", Some(json!({"enabled": false})), "operator", 200),
+        ("GET", "/functions/f/schedules/{sched}/runs", None, "viewer", 200),
+        ("GET", "/functions/f/schedules/{sched}/preview", None, "viewer", 200),
+        ("DELETE", "/functions/f/schedules/{sched}", None, "operator", 204),
         ("GET", "/executions", None, "viewer", 200),
         ("GET", "/executions/{exec}", None, "viewer", 200),
+        ("GET", "/executions/{exec}/stream", None, "viewer", 200),
+        ("POST", "/executions/{run}/cancel", None, "developer", 202),
         ("GET", "/routes", None, "viewer", 200),
         ("POST", "/routes", Some(json!({"path": "/new-{role}", "function": "f", "auth": "public"})), "operator", 201),
         ("DELETE", "/routes/{route}", None, "operator", 204),
@@ -154,8 +166,11 @@ async fn every_endpoint_for_every_role() {
         .as_str()
         .unwrap()
         .to_owned();
+    s.create_function(&admin, "wait", WAIT).await;
     let mut vars_of: HashMap<&str, HashMap<&str, String>> = HashMap::new();
     for role in ROLES {
+        let sched = s.ok("POST", "/functions/f/schedules", &admin, Some(json!({"cron": "@yearly"})), 201).await;
+        let run = s.ok("POST", "/functions/wait/runs", &admin, Some(json!({})), 202).await;
         s.create_function(&admin, &format!("del-{role}"), CODE).await;
         let route = s
             .ok(
@@ -174,6 +189,8 @@ async fn every_endpoint_for_every_role() {
             ("route", route["id"].to_string()),
             ("key", key["id"].as_str().unwrap().to_owned()),
             ("exec", exec.clone()),
+            ("sched", sched["id"].to_string()),
+            ("run", run["execution_id"].as_str().unwrap().to_owned()),
         ]);
         vars_of.insert(role, vars);
     }
@@ -220,7 +237,7 @@ async fn every_endpoint_for_every_role() {
     let fs = s.ok("GET", "/functions", &admin, None, 200).await;
     assert_eq!(
         names(&fs, "functions", "name"),
-        ["del-developer", "del-viewer", "f", "new-admin", "new-developer", "new-operator", "sec-admin"],
+        ["del-developer", "del-viewer", "f", "new-admin", "new-developer", "new-operator", "sec-admin", "wait"],
     );
     let f = fs["functions"].as_array().unwrap().iter().find(|f| f["name"] == "f").unwrap();
     assert_eq!(f["secrets"], json!(["K"]), "only the admin's secret PATCH went through");
