@@ -188,3 +188,27 @@ async fn bad_run_requests_are_refused_clearly() {
 fn uuid_like() -> &'static str {
     "0190c0de-0000-7000-8000-000000000000"
 }
+
+/// A run whose node dies can never finish: another node marks it failed
+/// once the dead node's lease expires, so nobody waits on it forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_on_a_killed_node_is_marked_lost() {
+    let env = Env::new().await;
+    let lease = [("QUASM_NODE_LEASE_SECS", "2")];
+    let a = Server::start(&env, &[], &lease).await;
+    let b = Server::start(&env, &[], &lease).await;
+    let t = a.token("acme", &["developer"]);
+    a.create_function(&t, "forever", FOREVER).await;
+    let id = a.ok("POST", "/functions/forever/runs", &t, Some(json!({"input": {}})), 202).await["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.signal(libc::SIGKILL);
+    let killed = Instant::now();
+    let events = stream(&b, &t, &id).await;
+    let end = &events.last().unwrap().data;
+    assert_eq!(end["status"], "error", "{events:?}");
+    assert_eq!(end["error"]["name"], "NodeLost", "{end}");
+    assert!(killed.elapsed() < Duration::from_secs(8), "noticed after {:?}", killed.elapsed());
+}

@@ -53,6 +53,10 @@ interface ScheduledEvent {
   readonly scheduledTime: number;
   /** The IANA time zone the cron expression is evaluated in. */
   readonly timezone: string;
+  /** The id of the schedule (a function may have several). */
+  readonly scheduleId: number;
+  /** The schedule's `input`, or null. */
+  readonly input: unknown;
 }
 
 /** The argument of an `event` handler. */
