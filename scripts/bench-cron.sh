@@ -9,24 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-30}"
 schedules="${2:-20}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quasm-target}"
-quasm="$CARGO_TARGET_DIR/release/quasm"
-[[ -x "$quasm" ]] || cargo build --release --bin quasm
-
-dir=$(mktemp -d /tmp/quasm-bench.XXXXXX)
-chmod 755 "$dir"
-port=$((20000 + RANDOM % 20000))
-base="http://127.0.0.1:$port"
-"$quasm" serve --data-dir "$dir" --listen "127.0.0.1:$port" ${QUASM_BENCH_SERVE_ARGS:-} 2>"$dir/serve.log" &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
-for _ in $(seq 1 300); do
-  curl -fs "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$pid" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
-  sleep 0.1
-done
-token=$("$quasm" token create --tenant bench --role admin --data-dir "$dir")
+source scripts/lib/bench-server.sh
 api() { curl -fsS -X "$1" "$base/api/v1$2" -H "Authorization: Bearer $token" -H 'content-type: application/json' ${3:+-d "$3"}; }
 api POST /functions '{"name":"tick","code":"export default { scheduled(e) { return e.scheduledTime } }"}' >/dev/null
 ids=()

@@ -11,25 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
 conns="${2:-64}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quasm-target}"
-quasm="$CARGO_TARGET_DIR/release/quasm"
-[[ -x "$quasm" ]] || cargo build --release --bin quasm
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-
-dir=$(mktemp -d /tmp/quasm-bench.XXXXXX)
-chmod 755 "$dir"
-port=$((20000 + RANDOM % 20000))
-base="http://127.0.0.1:$port"
-"$quasm" serve --data-dir "$dir" --listen "127.0.0.1:$port" ${QUASM_BENCH_SERVE_ARGS:-} 2>"$dir/serve.log" &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
-for _ in $(seq 1 300); do
-  curl -fs "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$pid" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
-  sleep 0.1
-done
-token=$("$quasm" token create --tenant bench --role admin --data-dir "$dir")
+source scripts/lib/bench-server.sh
 api() { curl -fsS -X "$1" "$base$2" -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "$3" >/dev/null; }
 code='export default { fetch() { return new Response(\"ok\") }, run(input) { return input } }'
 api POST /api/v1/functions "{\"name\":\"quiet\",\"code\":\"$code\",\"success_sample_rate\":0}"

@@ -283,16 +283,7 @@ impl Controller {
             }
             tx.execute("UPDATE schedules SET next_slot_at = $2 WHERE id = $1", &[&id, &next]).await?;
         }
-        // Marked as ours before commit, so a take-over pass never mistakes
-        // them for abandoned slots.
-        self.scheduler.running.lock().extend(to_run.iter().map(|s| s.run_id));
-        if let Err(e) = tx.commit().await {
-            let mut running = self.scheduler.running.lock();
-            for s in &to_run {
-                running.remove(&s.run_id);
-            }
-            return Err(e.into());
-        }
+        self.commit_claims(tx, &to_run).await?;
         Ok((to_run, more))
     }
 
@@ -334,15 +325,23 @@ impl Controller {
                 slots.push(slot_from_row(&row));
             }
         }
+        self.commit_claims(tx, &slots).await?;
+        Ok(slots)
+    }
+
+    /// Commits the transaction that claimed `slots`. They are marked as
+    /// this node's before the commit, so a take-over pass never mistakes
+    /// them for abandoned slots.
+    async fn commit_claims(&self, tx: deadpool_postgres::Transaction<'_>, slots: &[Slot]) -> Result<()> {
         self.scheduler.running.lock().extend(slots.iter().map(|s| s.run_id));
         if let Err(e) = tx.commit().await {
             let mut running = self.scheduler.running.lock();
-            for s in &slots {
+            for s in slots {
                 running.remove(&s.run_id);
             }
             return Err(e.into());
         }
-        Ok(slots)
+        Ok(())
     }
 
     fn spawn_slot(self: &Arc<Self>, slot: Slot) {
