@@ -6,6 +6,7 @@
 //! store (`blob/`). What the invoke path reads on every call is cached per
 //! tenant and dropped when any node changes that tenant (`changes.rs`).
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod blob;
@@ -64,6 +65,8 @@ pub struct ControllerConfig {
     /// A node that has not renewed its lease for this long is presumed
     /// dead and its unfinished work is taken over.
     pub node_lease: Duration,
+    /// SMTP server for email alerts; without it, email channels are refused.
+    pub smtp: Option<alerts::SmtpConfig>,
 }
 
 impl Default for ControllerConfig {
@@ -74,6 +77,7 @@ impl Default for ControllerConfig {
             default_retention_days: 30,
             retention_interval: Duration::from_secs(3600),
             node_lease: Duration::from_secs(15),
+            smtp: None,
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct Controller {
     services: quasm_runtime::Services,
     metrics: Arc<metrics::Metrics>,
     node: nodes::Node,
+    pub(crate) alerts: alerts::Alerts,
     /// Cancelled when the process stops: triggers stop claiming work.
     stopping: tokio_util::sync::CancellationToken,
     /// Trigger runs in flight (cron slots, event deliveries, manual runs),
@@ -112,6 +117,7 @@ impl Controller {
     ) -> Result<Arc<Self>> {
         let metrics = Arc::new(metrics::Metrics::new());
         let recorder = executions::Recorder::start(db.clone(), blobs.clone(), config.recorder.clone(), metrics.clone());
+        let alerts = alerts::Alerts::new(config.smtp.as_ref(), &metrics)?;
         let controller = Arc::new(Self {
             quotas: quota::Quotas::new(config.quotas.clone()),
             db,
@@ -123,6 +129,7 @@ impl Controller {
             services: quasm_runtime::Services::default(),
             metrics,
             node: nodes::Node::new(config.node_lease),
+            alerts,
             stopping: Default::default(),
             runs: Default::default(),
             config,
@@ -132,6 +139,7 @@ impl Controller {
         tokio::spawn(nodes::heartbeat(Arc::downgrade(&controller)));
         tokio::spawn(changes::listen(Arc::downgrade(&controller), db_url));
         tokio::spawn(retention::run(Arc::downgrade(&controller)));
+        alerts::start(&controller);
         triggers::start(&controller);
         Ok(controller)
     }
