@@ -448,7 +448,7 @@ async fn bad_input_and_refused_destinations() {
 
     let field_errors: Vec<(Value, &str, &str)> = vec![
         (json!({"name": "m", "on_failure": true, "channel": {"type": "email", "to": ["a@example.com"]}}), "channel.type", "smtp_url"),
-        (json!({"name": "p", "on_failure": true, "channel": {"type": "pagerduty", "url": "https://x.example"}}), "channel", "unknown variant"),
+        (json!({"name": "p", "on_failure": true, "channel": {"type": "pagerduty", "url": "https://x.example"}}), "channel.type", "unknown variant"),
         (json!({"name": "u", "on_failure": true, "channel": slack("not a url")}), "channel.url", "not a url"),
         (json!({"name": "u", "on_failure": true, "channel": slack("ftp://files.example/x")}), "channel.url", "http or https"),
         (json!({"name": "c", "consecutive_failures": 0, "channel": slack("https://h.example/x")}), "consecutive_failures", "between 1"),
@@ -465,7 +465,7 @@ async fn bad_input_and_refused_destinations() {
         assert_eq!(r.body["error"]["details"]["field"], *field, "{body}: {}", r.text);
         assert!(r.message().contains(text), "{body}: {}", r.text);
     }
-    let r = s.send(s.request("POST", "/api/v1/alerts").bearer_auth(&op).body("{\"name\": ")).await;
+    let r = s.send(s.request("POST", "/api/v1/alerts").bearer_auth(&op).body("not json")).await;
     assert_eq!((r.status, r.body["error"]["details"]["field"].as_str()), (400, Some("body")), "{}", r.text);
     assert!(r.message().starts_with("malformed JSON"), "{}", r.text);
     let r = s
