@@ -74,7 +74,9 @@ impl Receiver {
                             let body = req.into_body().collect().await.unwrap().to_bytes().to_vec();
                             store.lock().unwrap().entry(path.clone()).or_default().push(Hit { headers, body });
                             let status = if path == "/down" { 500 } else { 200 };
-                            Ok::<_, Infallible>(Response::builder().status(status).body(Full::new(Bytes::from("ok"))).unwrap())
+                            Ok::<_, Infallible>(
+                                Response::builder().status(status).body(Full::new(Bytes::from("ok"))).unwrap(),
+                            )
                         }
                     });
                     let io = hyper_util::rt::TokioIo::new(stream);
@@ -285,7 +287,10 @@ async fn streak_recovery_and_tenant_wide_rules_through_webhooks() {
     let hook = recv.wait("/hook", 2).await;
     verify_signature(&hook[1], secret);
     let body = hook[1].json();
-    assert_eq!((&body["type"], &body["consecutive_failures"], &body["execution_id"]), (&json!("recovery"), &json!(4), &json!(ok)));
+    assert_eq!(
+        (&body["type"], &body["consecutive_failures"], &body["execution_id"]),
+        (&json!("recovery"), &json!(4), &json!(ok))
+    );
     // Successes after the recovery send nothing more.
     invoke(&s, &op, "flaky", None).await;
     invoke(&s, &op, "other", None).await;
@@ -391,8 +396,9 @@ async fn rate_limit_holds_back_failures_and_counts_them() {
 async fn email_through_the_smtp_server() {
     let sink = tokio::task::spawn_blocking(SmtpSink::start).await.unwrap();
     let url = format!("smtp://127.0.0.1:{}", sink.port);
-    let s = Server::start(&Env::new().await, &["--smtp-url", &url, "--smtp-from", "Quasm Alerts <alerts@quasm.test>"], &[])
-        .await;
+    let s =
+        Server::start(&Env::new().await, &["--smtp-url", &url, "--smtp-from", "Quasm Alerts <alerts@quasm.test>"], &[])
+            .await;
     let op = s.token("acme", &["operator"]);
     s.create_function(&op, "billing", FLAKY).await;
     let rule = s
@@ -447,16 +453,44 @@ async fn bad_input_and_refused_destinations() {
     let slack = |url: &str| json!({"type": "slack", "url": url});
 
     let field_errors: Vec<(Value, &str, &str)> = vec![
-        (json!({"name": "m", "on_failure": true, "channel": {"type": "email", "to": ["a@example.com"]}}), "channel.type", "smtp_url"),
-        (json!({"name": "p", "on_failure": true, "channel": {"type": "pagerduty", "url": "https://x.example"}}), "channel.type", "unknown variant"),
+        (
+            json!({"name": "m", "on_failure": true, "channel": {"type": "email", "to": ["a@example.com"]}}),
+            "channel.type",
+            "smtp_url",
+        ),
+        (
+            json!({"name": "p", "on_failure": true, "channel": {"type": "pagerduty", "url": "https://x.example"}}),
+            "channel.type",
+            "unknown variant",
+        ),
         (json!({"name": "u", "on_failure": true, "channel": slack("not a url")}), "channel.url", "not a url"),
-        (json!({"name": "u", "on_failure": true, "channel": slack("ftp://files.example/x")}), "channel.url", "http or https"),
-        (json!({"name": "c", "consecutive_failures": 0, "channel": slack("https://h.example/x")}), "consecutive_failures", "between 1"),
+        (
+            json!({"name": "u", "on_failure": true, "channel": slack("ftp://files.example/x")}),
+            "channel.url",
+            "http or https",
+        ),
+        (
+            json!({"name": "c", "consecutive_failures": 0, "channel": slack("https://h.example/x")}),
+            "consecutive_failures",
+            "between 1",
+        ),
         (json!({"name": "n", "channel": slack("https://h.example/x")}), "on_failure", "notifies nothing"),
-        (json!({"name": "i", "on_failure": true, "min_interval_secs": -1, "channel": slack("https://h.example/x")}), "min_interval_secs", "between 0"),
-        (json!({"name": "s", "on_failure": true, "channel": {"type": "webhook", "url": "https://h.example", "secret": "short"}}), "channel.secret", "16 to 256"),
+        (
+            json!({"name": "i", "on_failure": true, "min_interval_secs": -1, "channel": slack("https://h.example/x")}),
+            "min_interval_secs",
+            "between 0",
+        ),
+        (
+            json!({"name": "s", "on_failure": true, "channel": {"type": "webhook", "url": "https://h.example", "secret": "short"}}),
+            "channel.secret",
+            "16 to 256",
+        ),
         (json!({"name": "Bad Name", "on_failure": true, "channel": slack("https://h.example/x")}), "name", ""),
-        (json!({"name": "x", "on_failure": true, "colour": "red", "channel": slack("https://h.example/x")}), "colour", "unknown field"),
+        (
+            json!({"name": "x", "on_failure": true, "colour": "red", "channel": slack("https://h.example/x")}),
+            "colour",
+            "unknown field",
+        ),
         (json!({"name": "x", "on_failure": "yes", "channel": slack("https://h.example/x")}), "on_failure", ""),
     ];
     for (body, field, text) in &field_errors {
@@ -469,7 +503,12 @@ async fn bad_input_and_refused_destinations() {
     assert_eq!((r.status, r.body["error"]["details"]["field"].as_str()), (400, Some("body")), "{}", r.text);
     assert!(r.message().starts_with("malformed JSON"), "{}", r.text);
     let r = s
-        .call("POST", "/alerts", Some(&op), Some(&json!({"name": "x", "function": "ghost", "on_failure": true, "channel": slack("https://h.example")})))
+        .call(
+            "POST",
+            "/alerts",
+            Some(&op),
+            Some(&json!({"name": "x", "function": "ghost", "on_failure": true, "channel": slack("https://h.example")})),
+        )
         .await;
     assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.text);
     assert!(r.message().contains("ghost"), "{}", r.text);
@@ -495,9 +534,22 @@ async fn bad_input_and_refused_destinations() {
     // A valid rule whose destination the address policy refuses: accepted
     // (the policy is checked when sending), never reached, recorded.
     let rule = s
-        .ok("POST", "/alerts", &op, Some(json!({"name": "local", "function": "f", "on_failure": true, "channel": slack(&recv.url("/x"))})), 201)
+        .ok(
+            "POST",
+            "/alerts",
+            &op,
+            Some(json!({"name": "local", "function": "f", "on_failure": true, "channel": slack(&recv.url("/x"))})),
+            201,
+        )
         .await;
-    let r = s.call("POST", "/alerts", Some(&op), Some(&json!({"name": "local", "on_failure": true, "channel": slack("https://h.example")}))).await;
+    let r = s
+        .call(
+            "POST",
+            "/alerts",
+            Some(&op),
+            Some(&json!({"name": "local", "on_failure": true, "channel": slack("https://h.example")})),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "conflict"), "{}", r.text);
     let t = s.ok("POST", &format!("/alerts/{}/test", rule["id"]), &op, None, 200).await;
     assert_eq!(t["delivered"], false, "{t}");

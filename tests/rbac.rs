@@ -170,7 +170,8 @@ async fn every_endpoint_for_every_role() {
         .as_str()
         .unwrap()
         .to_owned();
-    let alert_body = |name: String| json!({"name": name, "on_failure": true, "channel": {"type": "slack", "url": ALERT_URL}});
+    let alert_body =
+        |name: String| json!({"name": name, "on_failure": true, "channel": {"type": "slack", "url": ALERT_URL}});
     let alert = s.ok("POST", "/alerts", &admin, Some(alert_body("a".into())), 201).await;
     let mut vars_of: HashMap<&str, HashMap<&str, String>> = HashMap::new();
     for role in ROLES {

@@ -226,7 +226,10 @@ mod tests {
     fn a_rate_limited_streak_alert_fires_at_the_next_allowed_failure() {
         let t = terms(false, Some(2), false, 60);
         let got = run(t, &[(FAIL, 0), (FAIL, 1), (OK, 2), (FAIL, 3), (FAIL, 4), (FAIL, 70), (FAIL, 200)]);
-        assert_eq!(got, [None, Some((Kind::Consecutive, 2, 0)), None, None, None, Some((Kind::Consecutive, 3, 1)), None]);
+        assert_eq!(
+            got,
+            [None, Some((Kind::Consecutive, 2, 0)), None, None, None, Some((Kind::Consecutive, 3, 1)), None]
+        );
     }
 
     #[test]

@@ -205,7 +205,11 @@ impl Alerts {
         let (dropped, sent, failed) = (Counter::default(), Counter::default(), Counter::default());
         metrics.register("alert_outcomes_dropped", "Outcomes not evaluated for alerts: queue full", dropped.clone());
         metrics.register("alert_notifications_delivered", "Alert notifications delivered", sent.clone());
-        metrics.register("alert_notifications_failed", "Alert notifications that could not be delivered", failed.clone());
+        metrics.register(
+            "alert_notifications_failed",
+            "Alert notifications that could not be delivered",
+            failed.clone(),
+        );
         Ok(Self {
             queue,
             receiver: parking_lot::Mutex::new(Some(receiver)),
@@ -286,7 +290,6 @@ fn coalesce(batch: &[Observed]) -> Vec<(i64, &Observed)> {
     }
     out
 }
-
 
 fn notification_from_row(r: &tokio_postgres::Row) -> AlertNotification {
     AlertNotification {
@@ -430,11 +433,8 @@ impl Controller {
         if rules.is_empty() {
             return;
         }
-        let watching: Vec<i64> = rules
-            .iter()
-            .filter(|r| r.function_id.is_none_or(|f| f == deployed.function_id))
-            .map(|r| r.id)
-            .collect();
+        let watching: Vec<i64> =
+            rules.iter().filter(|r| r.function_id.is_none_or(|f| f == deployed.function_id)).map(|r| r.id).collect();
         if watching.is_empty() {
             return;
         }
@@ -466,7 +466,10 @@ impl Controller {
                 let rows = self
                     .db()
                     .await?
-                    .query("SELECT id, function_id FROM alert_rules WHERE tenant_id = $1 AND enabled ORDER BY id", &[&tenant])
+                    .query(
+                        "SELECT id, function_id FROM alert_rules WHERE tenant_id = $1 AND enabled ORDER BY id",
+                        &[&tenant],
+                    )
                     .await?;
                 let rules = rows.iter().map(|r| ActiveRule { id: r.get(0), function_id: r.get(1) }).collect();
                 Ok::<_, ControllerError>(Arc::new(rules))
@@ -507,10 +510,6 @@ mod tests {
         ];
         let got: Vec<(i64, i64, bool)> =
             coalesce(&batch).into_iter().map(|(r, o)| (r, o.function_id, o.failed)).collect();
-        assert_eq!(
-            got,
-            [(10, 1, false), (10, 2, false), (10, 1, true), (11, 1, true), (10, 1, false), (11, 1, false)]
-        );
+        assert_eq!(got, [(10, 1, false), (10, 2, false), (10, 1, true), (11, 1, true), (10, 1, false), (11, 1, false)]);
     }
-
 }

@@ -141,7 +141,6 @@ fn from_row(r: &tokio_postgres::Row) -> AlertRule {
     }
 }
 
-
 fn check_url(url: &str) -> Result<()> {
     let bad = |m: &str| ControllerError::invalid("channel.url", format!("{url:?}: {m}"));
     if url.len() > 2048 {
@@ -285,9 +284,7 @@ impl Controller {
         let details = serde_json::json!({"id": id, "function": req.function, "channel": channel.kind()});
         audit::record(&tx, &actor.tenant, &actor.subject, "alert.create", &req.name, details).await?;
         changes::notify(&tx, &actor.tenant).await?;
-        let mut rule = from_row(
-            &tx.query_one(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = $1"), &[&id]).await?,
-        );
+        let mut rule = from_row(&tx.query_one(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = $1"), &[&id]).await?);
         tx.commit().await?;
         self.changed(&actor.tenant);
         rule.signing_secret = secret;

@@ -54,6 +54,7 @@ pub async fn test(ctx: &Ctx<'_>, id: &str) -> Result<Resp, Problem> {
 pub async fn notifications(ctx: &Ctx<'_>, id: &str) -> Result<Resp, Problem> {
     ctx.need(Role::Viewer)?;
     let q: HistoryQuery = crate::body::query(ctx.query.as_deref())?;
-    let list = ctx.gw.controller.list_alert_notifications(ctx.tenant(), number("id", id)?, q.limit.unwrap_or(100)).await?;
+    let list =
+        ctx.gw.controller.list_alert_notifications(ctx.tenant(), number("id", id)?, q.limit.unwrap_or(100)).await?;
     Ok(json(StatusCode::OK, &serde_json::json!({ "notifications": list })))
 }
