@@ -16,6 +16,9 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
 fi
 pg_isready -q -h 127.0.0.1 -p 5432 || { echo "FAIL: Postgres is not reachable on 127.0.0.1:5432" >&2; exit 1; }
 
+echo "== SMTP sink for the alert tests (aiosmtpd in the test venv)"
+scripts/smtp-test-sink.sh --install
+
 echo "== S3-compatible test server (SeaweedFS)"
 QUASM_TEST_S3_ENDPOINT="$(scripts/s3-test-server.sh)"
 export QUASM_TEST_S3_ENDPOINT

@@ -114,6 +114,12 @@ settings! {
     /// Seconds late after which a cron slot counts as missed (no node was
     /// up); see a schedule's `catch_up` [default: 60].
     cron_grace_secs: u64 => "QUASM_CRON_GRACE_SECS";
+    /// SMTP server for email alerts: smtp://host:port (plain; add
+    /// ?tls=required for STARTTLS) or smtps://host, credentials as
+    /// smtp://user:password@host. Without it, email alert channels are refused.
+    smtp_url: String => "QUASM_SMTP_URL";
+    /// Sender of alert emails [default: quasm@localhost].
+    smtp_from: String => "QUASM_SMTP_FROM";
 }
 
 impl Settings {
@@ -199,6 +205,14 @@ impl Settings {
             secret_key: self.s3_secret_access_key.clone().unwrap_or_default(),
             path_style: self.s3_path_style.unwrap_or(true),
             prefix: self.s3_prefix.clone().unwrap_or_default(),
+        })
+    }
+
+    /// Email alerts' SMTP server, when `smtp_url` is set.
+    pub fn smtp(&self) -> Option<quasm_controller::alerts::SmtpConfig> {
+        Some(quasm_controller::alerts::SmtpConfig {
+            url: self.smtp_url.clone()?,
+            from: self.smtp_from.clone().unwrap_or_else(|| "quasm@localhost".into()),
         })
     }
 

@@ -29,6 +29,7 @@ async fn snapshot(s: &Server, b: &str) -> Vec<(String, Value)> {
         "/functions/bonly",
         "/functions/shared/schedules",
         "/routes",
+        "/alerts",
         "/api-keys",
         "/executions?limit=1000",
         "/tenant",
@@ -74,6 +75,17 @@ async fn tenants_cannot_see_or_touch_each_other() {
     s.ok("PATCH", "/tenant", &b, Some(json!({"retention_days": 9})), 200).await;
     let b_sched =
         s.ok("POST", "/functions/shared/schedules", &b, Some(json!({"cron": "@yearly"})), 201).await["id"].to_string();
+    let b_alert = s
+        .ok(
+            "POST",
+            "/alerts",
+            &b,
+            Some(json!({"name": "b-alert", "function": "bonly", "on_failure": true,
+                        "channel": {"type": "webhook", "url": "https://hooks.example.com/beta"}})),
+            201,
+        )
+        .await;
+    let b_alert_id = b_alert["id"].to_string();
 
     // --- Tenant A has a function of the same name and its own route.
     s.create_function(&a, "shared", A_CODE).await;
@@ -113,6 +125,17 @@ async fn tenants_cannot_see_or_touch_each_other() {
         ("DELETE", format!("/routes/{}", b_jwt["id"]), None),
         ("DELETE", format!("/api-keys/{b_key_id}"), None),
         ("POST", "/routes".into(), Some(json!({"path": "/steal", "function": "bonly", "auth": "public"}))),
+        ("GET", format!("/alerts/{b_alert_id}"), None),
+        ("PATCH", format!("/alerts/{b_alert_id}"), Some(json!({"enabled": false}))),
+        ("DELETE", format!("/alerts/{b_alert_id}"), None),
+        ("POST", format!("/alerts/{b_alert_id}/test"), None),
+        ("GET", format!("/alerts/{b_alert_id}/notifications"), None),
+        (
+            "POST",
+            "/alerts".into(),
+            Some(json!({"name": "steal", "function": "bonly", "on_failure": true,
+                        "channel": {"type": "slack", "url": "https://hooks.example.com/a"}})),
+        ),
     ];
     for (method, path, body) in &not_found {
         let r = s.call(method, path, Some(&a), body.as_ref()).await;
@@ -128,6 +151,7 @@ async fn tenants_cannot_see_or_touch_each_other() {
     let vs = s.ok("GET", "/functions/shared/versions", &a, None, 200).await;
     assert_eq!(vs["versions"].as_array().unwrap().len(), 1, "{vs}");
     assert_eq!(s.ok("GET", "/functions/shared/versions/1", &a, None, 200).await["code"], A_CODE);
+    assert_eq!(s.ok("GET", "/alerts", &a, None, 200).await["alerts"], json!([]), "A has no alert rules");
     let rs = s.ok("GET", "/routes", &a, None, 200).await;
     let paths: Vec<&str> = rs["routes"].as_array().unwrap().iter().map(|r| r["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["/mine"]);

@@ -6,7 +6,7 @@
 //! developer: + create functions, PATCH them (`enabled` needs operator,
 //! `secrets` admin), versions with "deploy": false, invoke;
 //! operator: + delete functions, deploy/rollback (and versions that deploy), schedules,
-//! routes; admin: + API keys, tenant settings, audit log, secrets.
+//! routes, alert rules (and their test sends); admin: + API keys, tenant settings, audit log, secrets.
 
 mod common;
 
@@ -18,10 +18,13 @@ use serde_json::{json, Value};
 const CODE: &str = "export default { async run(input) { return { ok: true }; } };";
 /// Runs until cancelled (the cancel rows need a running execution).
 const WAIT: &str = "export default { async run() { await new Promise(r => setTimeout(r, 20000)); } };";
+/// Refused at once by the default address policy (loopback): test sends
+/// finish quickly, undelivered.
+const ALERT_URL: &str = "http://127.0.0.1:9/hook";
 
 /// `(method, path, body, least role allowed, status on success)`.
-/// `{role}` is the caller's role; `{route}`, `{key}` and `{exec}` are
-/// resources set up for it beforehand.
+/// `{role}` is the caller's role; `{route}`, `{key}`, `{exec}`, `{alert}`
+/// and `{dalert}` are resources set up for it beforehand.
 fn matrix() -> Vec<(&'static str, &'static str, Option<Value>, &'static str, u16)> {
     vec![
         ("GET", "/functions", None, "viewer", 200),
@@ -56,6 +59,19 @@ fn matrix() -> Vec<(&'static str, &'static str, Option<Value>, &'static str, u16
         ("GET", "/routes", None, "viewer", 200),
         ("POST", "/routes", Some(json!({"path": "/new-{role}", "function": "f", "auth": "public"})), "operator", 201),
         ("DELETE", "/routes/{route}", None, "operator", 204),
+        ("GET", "/alerts", None, "viewer", 200),
+        (
+            "POST",
+            "/alerts",
+            Some(json!({"name": "new-{role}", "on_failure": true, "channel": {"type": "slack", "url": ALERT_URL}})),
+            "operator",
+            201,
+        ),
+        ("GET", "/alerts/{alert}", None, "viewer", 200),
+        ("PATCH", "/alerts/{alert}", Some(json!({"min_interval_secs": 60})), "operator", 200),
+        ("DELETE", "/alerts/{dalert}", None, "operator", 204),
+        ("POST", "/alerts/{alert}/test", None, "operator", 200),
+        ("GET", "/alerts/{alert}/notifications", None, "viewer", 200),
         ("GET", "/api-keys", None, "admin", 200),
         ("POST", "/api-keys", Some(json!({"name": "new-{role}", "roles": ["viewer"]})), "admin", 201),
         ("DELETE", "/api-keys/{key}", None, "admin", 204),
@@ -167,10 +183,14 @@ async fn every_endpoint_for_every_role() {
         .unwrap()
         .to_owned();
     s.create_function(&admin, "wait", WAIT).await;
+    let alert_body =
+        |name: String| json!({"name": name, "on_failure": true, "channel": {"type": "slack", "url": ALERT_URL}});
+    let alert = s.ok("POST", "/alerts", &admin, Some(alert_body("a".into())), 201).await;
     let mut vars_of: HashMap<&str, HashMap<&str, String>> = HashMap::new();
     for role in ROLES {
         let sched = s.ok("POST", "/functions/f/schedules", &admin, Some(json!({"cron": "@yearly"})), 201).await;
         let run = s.ok("POST", "/functions/wait/runs", &admin, Some(json!({})), 202).await;
+        let dalert = s.ok("POST", "/alerts", &admin, Some(alert_body(format!("del-{role}"))), 201).await;
         s.create_function(&admin, &format!("del-{role}"), CODE).await;
         let route = s
             .ok(
@@ -191,6 +211,8 @@ async fn every_endpoint_for_every_role() {
             ("exec", exec.clone()),
             ("sched", sched["id"].to_string()),
             ("run", run["execution_id"].as_str().unwrap().to_owned()),
+            ("alert", alert["id"].to_string()),
+            ("dalert", dalert["id"].to_string()),
         ]);
         vars_of.insert(role, vars);
     }
@@ -252,6 +274,10 @@ async fn every_endpoint_for_every_role() {
     assert_eq!(names(&ks, "api_keys", "name"), ["k-developer", "k-operator", "k-viewer", "new-admin"]);
     let t = s.ok("GET", "/tenant", &admin, None, 200).await;
     assert_eq!(t["settings"]["retention_days"], 7);
+    let al = s.ok("GET", "/alerts", &admin, None, 200).await;
+    assert_eq!(names(&al, "alerts", "name"), ["a", "del-developer", "del-viewer", "new-admin", "new-operator"]);
+    let sent = s.ok("GET", &format!("/alerts/{}/notifications", alert["id"]), &admin, None, 200).await;
+    assert_eq!(sent["notifications"].as_array().unwrap().len(), 2, "test sends by operator and admin only: {sent}");
 
     // The developer's refusal to deploy says how to add a version anyway.
     let dev = s.token("corp", &["developer"]);

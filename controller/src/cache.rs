@@ -1,6 +1,6 @@
 //! What the invoke path reads on every call, cached per tenant: deployed
-//! functions (live version's bytecode, env with decrypted secrets, limits)
-//! and the route table. A change to a tenant drops its whole view (see
+//! functions (live version's bytecode, env with decrypted secrets, limits),
+//! the route table and the enabled alert rules. A change to a tenant drops its whole view (see
 //! `changes.rs`); the next call reloads it from Postgres and the blob store.
 
 use std::collections::BTreeMap;
@@ -10,6 +10,7 @@ use dashmap::DashMap;
 use quasm_runtime::FunctionSpec;
 use tokio::sync::OnceCell;
 
+use crate::alerts::ActiveRule;
 use crate::api_keys::KeyGrant;
 use crate::routes::RouteTable;
 
@@ -29,6 +30,9 @@ pub struct Deployed {
 pub struct TenantView {
     pub(crate) functions: DashMap<String, Arc<OnceCell<Arc<Deployed>>>>,
     pub(crate) routes: OnceCell<Arc<RouteTable>>,
+    /// Enabled alert rules: empty for most tenants, which then cost the
+    /// invoke path one lookup.
+    pub(crate) alert_rules: OnceCell<Arc<Vec<ActiveRule>>>,
 }
 
 #[derive(Default)]

@@ -168,6 +168,7 @@ impl Controller {
             .duration
             .get_or_create(&TriggerLabels { trigger: trigger.as_str() })
             .observe(result.duration_us as f64 / 1e6);
+        self.observe_outcome(&tenant, &deployed, trigger, id, &result).await;
 
         let keep = match mode {
             Record::Durable => true,

@@ -6,6 +6,7 @@
 //! store (`blob/`). What the invoke path reads on every call is cached per
 //! tenant and dropped when any node changes that tenant (`changes.rs`).
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod blob;
@@ -68,6 +69,8 @@ pub struct ControllerConfig {
     pub node_lease: Duration,
     /// A cron slot found more than this late was missed (no node was up).
     pub cron_grace: Duration,
+    /// SMTP server for email alerts; without it, email channels are refused.
+    pub smtp: Option<alerts::SmtpConfig>,
 }
 
 impl Default for ControllerConfig {
@@ -79,6 +82,7 @@ impl Default for ControllerConfig {
             retention_interval: Duration::from_secs(3600),
             node_lease: Duration::from_secs(15),
             cron_grace: Duration::from_secs(60),
+            smtp: None,
         }
     }
 }
@@ -94,6 +98,7 @@ pub struct Controller {
     services: quasm_runtime::Services,
     metrics: Arc<metrics::Metrics>,
     node: nodes::Node,
+    pub(crate) alerts: alerts::Alerts,
     /// Cancelled when the process stops: triggers stop claiming work.
     stopping: tokio_util::sync::CancellationToken,
     /// Trigger runs in flight (cron slots, event deliveries, manual runs),
@@ -135,6 +140,7 @@ impl Controller {
     ) -> Result<Arc<Self>> {
         let metrics = Arc::new(metrics::Metrics::new());
         let recorder = executions::Recorder::start(db.clone(), blobs.clone(), config.recorder.clone(), metrics.clone());
+        let alerts = alerts::Alerts::new(config.smtp.as_ref(), &metrics)?;
         let controller = Arc::new(Self {
             quotas: quota::Quotas::new(config.quotas.clone()),
             db,
@@ -146,6 +152,7 @@ impl Controller {
             services: quasm_runtime::Services::default(),
             metrics,
             node: nodes::Node::new(config.node_lease),
+            alerts,
             stopping: Default::default(),
             runs: Default::default(),
             run_threads: background_threads()?,
@@ -158,6 +165,7 @@ impl Controller {
         tokio::spawn(nodes::heartbeat(Arc::downgrade(&controller)));
         tokio::spawn(changes::listen(Arc::downgrade(&controller), db_url));
         tokio::spawn(retention::run(Arc::downgrade(&controller)));
+        alerts::start(&controller);
         triggers::start(&controller);
         Ok(controller)
     }

@@ -120,6 +120,12 @@ impl Runtime {
         &self.maxima
     }
 
+    /// The SSRF-safe outbound HTTP client functions' `fetch()` uses; the
+    /// controller sends tenant-supplied webhooks (alerts) through it too.
+    pub fn fetcher(&self) -> &Arc<Fetcher> {
+        &self.fetcher
+    }
+
     /// Compiles an ES module to bytecode; syntax errors come back as
     /// [`RuntimeError::Compile`] with line and column.
     pub fn compile(&self, source: &str, file_name: &str) -> Result<Vec<u8>, RuntimeError> {

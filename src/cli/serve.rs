@@ -100,6 +100,7 @@ async fn run(s: &Settings, db_url: String) -> anyhow::Result<ExitCode> {
     if let Some(v) = s.cron_grace_secs {
         cc.cron_grace = Duration::from_secs(v.max(1));
     }
+    cc.smtp = s.smtp();
     let controller = Controller::start(pool, db_url, blobs, runtime, secrets, cc).await?;
     let defaults = GatewayConfig::default();
     let gw_config = GatewayConfig {

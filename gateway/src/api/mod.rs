@@ -2,6 +2,7 @@
 //! and path, check the role the endpoint needs, call the controller. Every
 //! handler runs with the caller's tenant; nothing in the request names it.
 
+mod alerts;
 mod api_keys;
 mod executions;
 mod functions;
@@ -157,6 +158,25 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
         ["routes", id] => match *m {
             Method::DELETE => routes::delete(&ctx, id).await,
             _ => Err(not_allowed("DELETE")),
+        },
+        ["alerts"] => match *m {
+            Method::GET => alerts::list(&ctx).await,
+            Method::POST => alerts::create(&mut ctx).await,
+            _ => Err(not_allowed("GET, POST")),
+        },
+        ["alerts", id] => match *m {
+            Method::GET => alerts::get(&ctx, id).await,
+            Method::PATCH => alerts::update(&mut ctx, id).await,
+            Method::DELETE => alerts::delete(&ctx, id).await,
+            _ => Err(not_allowed("GET, PATCH, DELETE")),
+        },
+        ["alerts", id, "test"] => match *m {
+            Method::POST => alerts::test(&ctx, id).await,
+            _ => Err(not_allowed("POST")),
+        },
+        ["alerts", id, "notifications"] => match *m {
+            Method::GET => alerts::notifications(&ctx, id).await,
+            _ => Err(not_allowed("GET")),
         },
         ["api-keys"] => match *m {
             Method::GET => api_keys::list(&ctx).await,
