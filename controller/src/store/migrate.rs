@@ -19,6 +19,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "init", sql: include_str!("../../../migrations/0001_init.sql") },
     Migration { version: 2, name: "platform", sql: include_str!("../../../migrations/0002_platform.sql") },
     Migration { version: 3, name: "nodes", sql: include_str!("../../../migrations/0003_nodes.sql") },
+    // 4 is the schedules migration (another branch).
+    Migration { version: 5, name: "events", sql: include_str!("../../../migrations/0005_events.sql") },
 ];
 
 /// Arbitrary but fixed: the key of the advisory lock held while migrating.

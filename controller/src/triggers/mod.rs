@@ -4,10 +4,14 @@
 //!
 //! - HTTP routes: `gateway/src/public.rs` matches a route
 //!   ([`crate::routes`]) and invokes the function's `fetch` handler.
+//! - Events: [`events`] delivers published events to subscribed
+//!   functions' `event` handlers, at least once.
 //!
 //! Triggers that claim work through Postgres (so each slot or delivery runs
 //! once across nodes) record the claiming node ([`crate::nodes`]); work of a
 //! dead node is taken over by the others.
+
+pub(crate) mod events;
 
 use std::sync::Arc;
 
@@ -15,5 +19,5 @@ use crate::Controller;
 
 /// Starts the background loops of every trigger.
 pub(crate) fn start(controller: &Arc<Controller>) {
-    let _ = controller;
+    events::start(controller);
 }
