@@ -7,13 +7,14 @@
 # marked done (both timestamps from Postgres). Then a small retry run prints
 # the measured spacing of retries against the backoff formula.
 # Usage: scripts/bench-events.sh [events=20000] [connections=32]
+# QUASM_BENCH_BIN=path runs that binary instead of building the release one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-20000}"
 conns="${2:-32}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quasm-target}"
-quasm="$CARGO_TARGET_DIR/release/quasm"
-cargo build --release --bin quasm
+quasm="${QUASM_BENCH_BIN:-$CARGO_TARGET_DIR/release/quasm}"
+[[ -n "${QUASM_BENCH_BIN:-}" ]] || cargo build --release --bin quasm
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 command -v psql >/dev/null || { echo "psql is missing: apt-get install postgresql-client" >&2; exit 1; }
 

@@ -158,7 +158,8 @@ async fn an_idempotency_key_is_accepted_once_per_tenant() {
     let again = s.ok("POST", "/events", &t, Some(json!({"type": "invoice.paid", "payload": {"n": 2}, "idempotency_key": "inv-1"})), 200).await;
     assert_eq!((again["id"].clone(), again["duplicate"].clone(), again["deliveries"].clone()), (first["id"].clone(), json!(true), json!(0)));
     // Concurrent duplicates: still one event.
-    let racers = (0..8).map(|_| s.call("POST", "/events", Some(&t), Some(&json!({"type": "invoice.paid", "idempotency_key": "inv-2"}))));
+    let dup = json!({"type": "invoice.paid", "idempotency_key": "inv-2"});
+    let racers = (0..8).map(|_| s.call("POST", "/events", Some(&t), Some(&dup)));
     let replies = futures::future::join_all(racers).await;
     let ids: std::collections::BTreeSet<String> = replies.iter().map(|r| r.body["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(ids.len(), 1, "{replies:?}");
