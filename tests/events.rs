@@ -26,7 +26,8 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// Event executions of `function`, oldest first.
 async fn executions(s: &Server, token: &str, function: &str) -> Vec<Value> {
-    let page = s.ok("GET", &format!("/executions?trigger=event&function={function}&limit=1000"), token, None, 200).await;
+    let page =
+        s.ok("GET", &format!("/executions?trigger=event&function={function}&limit=1000"), token, None, 200).await;
     let mut list = page["executions"].as_array().unwrap().clone();
     list.reverse();
     list
@@ -155,13 +156,25 @@ async fn an_idempotency_key_is_accepted_once_per_tenant() {
     let body = json!({"type": "invoice.paid", "payload": {"n": 1}, "idempotency_key": "inv-1"});
     let first = publish(&s, &t, body.clone()).await;
     assert_eq!(first["deliveries"], 1);
-    let again = s.ok("POST", "/events", &t, Some(json!({"type": "invoice.paid", "payload": {"n": 2}, "idempotency_key": "inv-1"})), 200).await;
-    assert_eq!((again["id"].clone(), again["duplicate"].clone(), again["deliveries"].clone()), (first["id"].clone(), json!(true), json!(0)));
+    let again = s
+        .ok(
+            "POST",
+            "/events",
+            &t,
+            Some(json!({"type": "invoice.paid", "payload": {"n": 2}, "idempotency_key": "inv-1"})),
+            200,
+        )
+        .await;
+    assert_eq!(
+        (again["id"].clone(), again["duplicate"].clone(), again["deliveries"].clone()),
+        (first["id"].clone(), json!(true), json!(0))
+    );
     // Concurrent duplicates: still one event.
     let dup = json!({"type": "invoice.paid", "idempotency_key": "inv-2"});
     let racers = (0..8).map(|_| s.call("POST", "/events", Some(&t), Some(&dup)));
     let replies = futures::future::join_all(racers).await;
-    let ids: std::collections::BTreeSet<String> = replies.iter().map(|r| r.body["id"].as_str().unwrap().to_owned()).collect();
+    let ids: std::collections::BTreeSet<String> =
+        replies.iter().map(|r| r.body["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(ids.len(), 1, "{replies:?}");
     assert_eq!(replies.iter().filter(|r| r.status == 202).count(), 1);
     // Another tenant's key space is its own.
@@ -268,7 +281,8 @@ async fn dead_letters_can_be_listed_replayed_and_deleted() {
     })
     .await;
     let runs = executions(&s, &t, "sink").await;
-    let last = s.ok("GET", &format!("/executions/{}", runs.last().unwrap()["id"].as_str().unwrap()), &t, None, 200).await;
+    let last =
+        s.ok("GET", &format!("/executions/{}", runs.last().unwrap()["id"].as_str().unwrap()), &t, None, 200).await;
     assert_eq!((last["status"].as_str(), last["output"]["attempt"].clone()), (Some("ok"), json!(1)));
     // It is no dead letter any more: replaying again is a 404.
     let r = s.call("POST", &format!("/dead-letters/{}/replay", d1["id"]), Some(&t), None).await;
@@ -314,7 +328,10 @@ async fn functions_publish_events_that_fan_out() {
     want.sort_by_key(|v| v.to_string());
     assert_eq!(seen, want);
     let right = wait_executions(&s, &t, "right", 1).await;
-    assert_eq!((right[0]["output"]["id"].clone(), right[0]["output"]["payload"].clone()), (ids[1].clone(), json!({"n": 11})));
+    assert_eq!(
+        (right[0]["output"]["id"].clone(), right[0]["output"]["payload"].clone()),
+        (ids[1].clone(), json!({"n": 11}))
+    );
     let db = s.env.db().await;
     let by: String = db.query_one("SELECT published_by FROM events LIMIT 1", &[]).await.unwrap().get(0);
     assert_eq!(by, "function");
@@ -330,12 +347,42 @@ async fn bad_input_is_refused_with_the_field() {
         (json!({"function": "echo", "event_type": "a b"}), 400, "invalid_request", Some("event_type")),
         (json!({"function": "echo", "event_type": "a?"}), 400, "invalid_request", Some("event_type")),
         (json!({"function": "echo", "event_type": ""}), 400, "invalid_request", Some("event_type")),
-        (json!({"function": "echo", "event_type": "a", "max_attempts": 0}), 400, "invalid_request", Some("max_attempts")),
-        (json!({"function": "echo", "event_type": "a", "max_attempts": 101}), 400, "invalid_request", Some("max_attempts")),
-        (json!({"function": "echo", "event_type": "a", "backoff": {"initial_ms": 0}}), 400, "invalid_request", Some("backoff.initial_ms")),
-        (json!({"function": "echo", "event_type": "a", "backoff": {"initial_ms": 500, "max_ms": 100}}), 400, "invalid_request", Some("backoff.max_ms")),
-        (json!({"function": "echo", "event_type": "a", "backoff": {"initial_ms": "soon"}}), 400, "invalid_request", Some("backoff.initial_ms")),
-        (json!({"function": "echo", "event_type": "a", "filter": {"a..b": 1}}), 400, "invalid_request", Some("filter.a..b")),
+        (
+            json!({"function": "echo", "event_type": "a", "max_attempts": 0}),
+            400,
+            "invalid_request",
+            Some("max_attempts"),
+        ),
+        (
+            json!({"function": "echo", "event_type": "a", "max_attempts": 101}),
+            400,
+            "invalid_request",
+            Some("max_attempts"),
+        ),
+        (
+            json!({"function": "echo", "event_type": "a", "backoff": {"initial_ms": 0}}),
+            400,
+            "invalid_request",
+            Some("backoff.initial_ms"),
+        ),
+        (
+            json!({"function": "echo", "event_type": "a", "backoff": {"initial_ms": 500, "max_ms": 100}}),
+            400,
+            "invalid_request",
+            Some("backoff.max_ms"),
+        ),
+        (
+            json!({"function": "echo", "event_type": "a", "backoff": {"initial_ms": "soon"}}),
+            400,
+            "invalid_request",
+            Some("backoff.initial_ms"),
+        ),
+        (
+            json!({"function": "echo", "event_type": "a", "filter": {"a..b": 1}}),
+            400,
+            "invalid_request",
+            Some("filter.a..b"),
+        ),
         (json!({"function": "echo", "event_type": "a", "filter": [1]}), 400, "invalid_request", Some("filter")),
         (json!({"function": "echo", "event_type": "a", "colour": "red"}), 400, "invalid_request", None),
         (json!({"event_type": "a"}), 400, "invalid_request", None),
@@ -363,10 +410,20 @@ async fn bad_input_is_refused_with_the_field() {
     ];
     for (body, field) in bad_events {
         let r = s.call("POST", "/events", Some(&t), Some(&body)).await;
-        assert_eq!((r.status, r.code()), (400, "invalid_request"), "{}: {}", &body.to_string()[..60.min(body.to_string().len())], r.text);
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "invalid_request"),
+            "{}: {}",
+            &body.to_string()[..60.min(body.to_string().len())],
+            r.text
+        );
         assert_eq!(r.body["error"]["details"]["field"], field, "{}", r.text);
     }
-    let malformed = s.request("POST", "/api/v1/events").bearer_auth(&t).header("content-type", "application/json").body("{\"type\": ");
+    let malformed = s
+        .request("POST", "/api/v1/events")
+        .bearer_auth(&t)
+        .header("content-type", "application/json")
+        .body("{\"type\": ");
     let r = s.send(malformed).await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"), "{}", r.text);
     assert!(r.message().starts_with("malformed JSON"), "{}", r.text);
@@ -381,7 +438,9 @@ async fn bad_input_is_refused_with_the_field() {
         let r = s.call(method, path, Some(&t), None).await;
         assert_eq!((r.status, r.code()), (404, "not_found"), "{method} {path}: {}", r.text);
     }
-    for (method, path) in [("GET", "/subscriptions/x"), ("POST", "/dead-letters/x/replay"), ("GET", "/dead-letters?limit=0")] {
+    for (method, path) in
+        [("GET", "/subscriptions/x"), ("POST", "/dead-letters/x/replay"), ("GET", "/dead-letters?limit=0")]
+    {
         let r = s.call(method, path, Some(&t), None).await;
         assert_eq!((r.status, r.code()), (400, "invalid_request"), "{method} {path}: {}", r.text);
     }
@@ -409,8 +468,12 @@ async fn no_event_is_lost_when_a_node_is_killed_mid_delivery() {
       async event(event) { await new Promise(r => setTimeout(r, 100)); return { n: event.payload.n }; },
     };"#;
     survivor.create_function(&t, "slow", slow).await;
-    subscribe(&survivor, &t, json!({"function": "slow", "event_type": "work", "backoff": {"initial_ms": 100, "max_ms": 200}}))
-        .await;
+    subscribe(
+        &survivor,
+        &t,
+        json!({"function": "slow", "event_type": "work", "backoff": {"initial_ms": 100, "max_ms": 200}}),
+    )
+    .await;
 
     let publisher = {
         let (base, http, t) = (survivor.base.clone(), survivor.http.clone(), t.clone());
@@ -467,7 +530,6 @@ async fn no_event_is_lost_when_a_node_is_killed_mid_delivery() {
         .unwrap()
         .get(0);
     assert_eq!(ok, EVENTS as i64);
-    let retried: i64 =
-        db.query_one("SELECT count(*) FROM deliveries WHERE attempt > 1", &[]).await.unwrap().get(0);
+    let retried: i64 = db.query_one("SELECT count(*) FROM deliveries WHERE attempt > 1", &[]).await.unwrap().get(0);
     assert!(retried >= running_at_kill, "the killed node's deliveries were run again: {retried} < {running_at_kill}");
 }

@@ -76,7 +76,13 @@ async fn tenants_cannot_see_or_touch_each_other() {
     s.ok("PATCH", "/tenant", &b, Some(json!({"retention_days": 9})), 200).await;
     // A subscription, and a dead letter (`shared` has no `event` handler).
     let b_sub = s
-        .ok("POST", "/subscriptions", &b, Some(json!({"function": "shared", "event_type": "b.*", "max_attempts": 1})), 201)
+        .ok(
+            "POST",
+            "/subscriptions",
+            &b,
+            Some(json!({"function": "shared", "event_type": "b.*", "max_attempts": 1})),
+            201,
+        )
         .await;
     s.ok("POST", "/events", &b, Some(json!({"type": "b.thing", "payload": {"secret": "beta"}})), 202).await;
     let b_dead = common::eventually(std::time::Duration::from_secs(30), "B's dead letter", || async {

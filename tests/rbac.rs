@@ -166,15 +166,20 @@ async fn every_endpoint_for_every_role() {
         .unwrap()
         .to_owned();
     // Dead letters: `f` has no `event` handler, so one attempt fails for good.
-    s.ok("POST", "/subscriptions", &admin, Some(json!({"function": "f", "event_type": "dead", "max_attempts": 1})), 201)
-        .await;
+    s.ok(
+        "POST",
+        "/subscriptions",
+        &admin,
+        Some(json!({"function": "f", "event_type": "dead", "max_attempts": 1})),
+        201,
+    )
+    .await;
     for _ in 0..2 * ROLES.len() {
         s.ok("POST", "/events", &admin, Some(json!({"type": "dead"})), 202).await;
     }
     let dead = common::eventually(std::time::Duration::from_secs(30), "the dead letters", || async {
         let page = s.ok("GET", "/dead-letters", &admin, None, 200).await;
-        let ids: Vec<String> =
-            page["dead_letters"].as_array().unwrap().iter().map(|d| d["id"].to_string()).collect();
+        let ids: Vec<String> = page["dead_letters"].as_array().unwrap().iter().map(|d| d["id"].to_string()).collect();
         (ids.len() == 2 * ROLES.len()).then_some(ids)
     })
     .await;
@@ -272,7 +277,8 @@ async fn every_endpoint_for_every_role() {
         names(&subs, "subscriptions", "event_type"),
         ["dead", "del.developer", "del.viewer", "new.admin", "new.operator"]
     );
-    let left = s.ok("GET", "/dead-letters?limit=1000", &admin, None, 200).await["dead_letters"].as_array().unwrap().len();
+    let left =
+        s.ok("GET", "/dead-letters?limit=1000", &admin, None, 200).await["dead_letters"].as_array().unwrap().len();
     // Operator and admin each replayed one (it may already be dead again) and deleted one.
     assert!((2 * ROLES.len() - 4..=2 * ROLES.len() - 2).contains(&left), "{left} dead letters left");
     let ks = s.ok("GET", "/api-keys", &admin, None, 200).await;

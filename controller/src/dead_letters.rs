@@ -59,7 +59,13 @@ const SELECT: &str = "SELECT d.id, e.id, e.type, e.payload, e.key, e.created_at,
 fn from_row(r: &tokio_postgres::Row) -> DeadLetter {
     DeadLetter {
         id: r.get(0),
-        event: DeadEvent { id: r.get(1), event_type: r.get(2), payload: r.get(3), key: r.get(4), published_at: r.get(5) },
+        event: DeadEvent {
+            id: r.get(1),
+            event_type: r.get(2),
+            payload: r.get(3),
+            key: r.get(4),
+            published_at: r.get(5),
+        },
         subscription_id: r.get(6),
         function: r.get(7),
         attempts: r.get(8),
@@ -133,7 +139,10 @@ impl Controller {
         let mut db = self.db().await?;
         let tx = db.transaction().await?;
         let n = tx
-            .execute("DELETE FROM deliveries WHERE tenant_id = $1 AND id = $2 AND status = 'dead'", &[&actor.tenant, &id])
+            .execute(
+                "DELETE FROM deliveries WHERE tenant_id = $1 AND id = $2 AND status = 'dead'",
+                &[&actor.tenant, &id],
+            )
             .await?;
         if n == 0 {
             return Err(ControllerError::not_found("dead letter", id.to_string()));

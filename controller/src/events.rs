@@ -108,16 +108,7 @@ impl Controller {
         let row = db
             .query_one(
                 PUBLISH_SQL,
-                &[
-                    &id,
-                    &tenant,
-                    &req.event_type,
-                    &req.payload,
-                    &req.key,
-                    &req.idempotency_key,
-                    &publisher,
-                    &CHANNEL,
-                ],
+                &[&id, &tenant, &req.event_type, &req.payload, &req.key, &req.idempotency_key, &publisher, &CHANNEL],
             )
             .await?;
         let (inserted, deliveries): (i64, i64) = (row.get(0), row.get(1));

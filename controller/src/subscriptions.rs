@@ -164,7 +164,10 @@ impl Controller {
         let b = req.backoff.unwrap_or_default();
         let initial = b.initial_ms.unwrap_or(DEFAULT_BACKOFF_INITIAL_MS);
         if !(1..=MAX_BACKOFF_MS).contains(&initial) {
-            return Err(ControllerError::invalid("backoff.initial_ms", format!("must be between 1 and {MAX_BACKOFF_MS}")));
+            return Err(ControllerError::invalid(
+                "backoff.initial_ms",
+                format!("must be between 1 and {MAX_BACKOFF_MS}"),
+            ));
         }
         let max = b.max_ms.unwrap_or(DEFAULT_BACKOFF_MAX_MS.max(initial));
         if !(initial..=MAX_BACKOFF_MS).contains(&max) {

@@ -67,7 +67,10 @@ enum Next {
     Done,
     /// Pending again after `delay_ms`; `refund` gives the attempt back (the
     /// function never ran: throttled).
-    Retry { delay_ms: f64, refund: bool },
+    Retry {
+        delay_ms: f64,
+        refund: bool,
+    },
     Dead,
 }
 
@@ -209,7 +212,8 @@ async fn gather(
     }
     if permits.len() < MIN_CLAIM {
         let more = (MIN_CLAIM - permits.len()) as u32;
-        if let Ok(Ok(p)) = tokio::time::timeout(Duration::from_millis(2), slots.clone().acquire_many_owned(more)).await {
+        if let Ok(Ok(p)) = tokio::time::timeout(Duration::from_millis(2), slots.clone().acquire_many_owned(more)).await
+        {
             permits.push(p);
             while let Ok(p) = slots.clone().try_acquire_owned() {
                 permits.push(p);
