@@ -1,5 +1,6 @@
 //! Tenant isolation: an admin of tenant A, naming tenant B's functions,
-//! versions, routes, API keys and executions on every endpoint, gets 404
+//! versions, routes, API keys, executions, subscriptions and dead letters
+//! on every endpoint, gets 404
 //! (or an empty list) and B's data is unchanged; lists never mix tenants;
 //! public routes and credentials stay within their tenant.
 
@@ -30,6 +31,8 @@ async fn snapshot(s: &Server, b: &str) -> Vec<(String, Value)> {
         "/functions/shared/schedules",
         "/routes",
         "/alerts",
+        "/subscriptions",
+        "/dead-letters",
         "/api-keys",
         "/executions?limit=1000",
         "/tenant",
@@ -86,6 +89,22 @@ async fn tenants_cannot_see_or_touch_each_other() {
         )
         .await;
     let b_alert_id = b_alert["id"].to_string();
+    // A subscription, and a dead letter (`shared` has no `event` handler).
+    let b_sub = s
+        .ok(
+            "POST",
+            "/subscriptions",
+            &b,
+            Some(json!({"function": "shared", "event_type": "b.*", "max_attempts": 1})),
+            201,
+        )
+        .await;
+    s.ok("POST", "/events", &b, Some(json!({"type": "b.thing", "payload": {"secret": "beta"}})), 202).await;
+    let b_dead = common::eventually(std::time::Duration::from_secs(30), "B's dead letter", || async {
+        let page = s.ok("GET", "/dead-letters", &b, None, 200).await;
+        page["dead_letters"].as_array().unwrap().first().map(|d| d["id"].clone())
+    })
+    .await;
 
     // --- Tenant A has a function of the same name and its own route.
     s.create_function(&a, "shared", A_CODE).await;
@@ -136,6 +155,12 @@ async fn tenants_cannot_see_or_touch_each_other() {
             Some(json!({"name": "steal", "function": "bonly", "on_failure": true,
                         "channel": {"type": "slack", "url": "https://hooks.example.com/a"}})),
         ),
+        ("GET", format!("/subscriptions/{}", b_sub["id"]), None),
+        ("DELETE", format!("/subscriptions/{}", b_sub["id"]), None),
+        ("POST", "/subscriptions".into(), Some(json!({"function": "bonly", "event_type": "steal"}))),
+        ("GET", format!("/dead-letters/{b_dead}"), None),
+        ("POST", format!("/dead-letters/{b_dead}/replay"), None),
+        ("DELETE", format!("/dead-letters/{b_dead}"), None),
     ];
     for (method, path, body) in &not_found {
         let r = s.call(method, path, Some(&a), body.as_ref()).await;
@@ -163,6 +188,11 @@ async fn tenants_cannot_see_or_touch_each_other() {
     for q in ["/executions?function=bonly", "/executions?function=shared", "/executions?status=ok"] {
         assert_eq!(s.ok("GET", q, &a, None, 200).await["executions"], json!([]), "{q}");
     }
+    assert_eq!(s.ok("GET", "/subscriptions", &a, None, 200).await["subscriptions"], json!([]));
+    assert_eq!(s.ok("GET", "/dead-letters", &a, None, 200).await["dead_letters"], json!([]));
+    // A's events never reach B's subscriptions.
+    let p = s.ok("POST", "/events", &a, Some(json!({"type": "b.thing"})), 202).await;
+    assert_eq!(p["deliveries"], 0, "{p}");
     let audit = s.ok("GET", "/audit?limit=1000", &a, None, 200).await;
     for e in audit["entries"].as_array().unwrap() {
         assert_ne!(e["target"], "bonly", "B's audit entries in A's log: {e}");

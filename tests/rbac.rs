@@ -5,8 +5,10 @@
 //! viewer: reads (except API keys and the audit log, admin only);
 //! developer: + create functions, PATCH them (`enabled` needs operator,
 //! `secrets` admin), versions with "deploy": false, invoke;
+//! developer: + publish events;
 //! operator: + delete functions, deploy/rollback (and versions that deploy), schedules,
-//! routes, alert rules (and their test sends); admin: + API keys, tenant settings, audit log, secrets.
+//! routes, alert rules (and their test sends), subscriptions, dead-letter replay/delete;
+//! admin: + API keys, tenant settings, audit log, secrets.
 
 mod common;
 
@@ -72,6 +74,15 @@ fn matrix() -> Vec<(&'static str, &'static str, Option<Value>, &'static str, u16
         ("DELETE", "/alerts/{dalert}", None, "operator", 204),
         ("POST", "/alerts/{alert}/test", None, "operator", 200),
         ("GET", "/alerts/{alert}/notifications", None, "viewer", 200),
+        ("POST", "/events", Some(json!({"type": "rbac.{role}", "payload": {"by": "{role}"}})), "developer", 202),
+        ("GET", "/subscriptions", None, "viewer", 200),
+        ("POST", "/subscriptions", Some(json!({"function": "f", "event_type": "new.{role}"})), "operator", 201),
+        ("GET", "/subscriptions/{sub}", None, "viewer", 200),
+        ("DELETE", "/subscriptions/{sub}", None, "operator", 204),
+        ("GET", "/dead-letters", None, "viewer", 200),
+        ("GET", "/dead-letters/{dead}", None, "viewer", 200),
+        ("POST", "/dead-letters/{dead}/replay", None, "operator", 202),
+        ("DELETE", "/dead-letters/{dead2}", None, "operator", 204),
         ("GET", "/api-keys", None, "admin", 200),
         ("POST", "/api-keys", Some(json!({"name": "new-{role}", "roles": ["viewer"]})), "admin", 201),
         ("DELETE", "/api-keys/{key}", None, "admin", 204),
@@ -186,8 +197,26 @@ async fn every_endpoint_for_every_role() {
     let alert_body =
         |name: String| json!({"name": name, "on_failure": true, "channel": {"type": "slack", "url": ALERT_URL}});
     let alert = s.ok("POST", "/alerts", &admin, Some(alert_body("a".into())), 201).await;
+    // Dead letters: `f` has no `event` handler, so one attempt fails for good.
+    s.ok(
+        "POST",
+        "/subscriptions",
+        &admin,
+        Some(json!({"function": "f", "event_type": "dead", "max_attempts": 1})),
+        201,
+    )
+    .await;
+    for _ in 0..2 * ROLES.len() {
+        s.ok("POST", "/events", &admin, Some(json!({"type": "dead"})), 202).await;
+    }
+    let dead = common::eventually(std::time::Duration::from_secs(30), "the dead letters", || async {
+        let page = s.ok("GET", "/dead-letters", &admin, None, 200).await;
+        let ids: Vec<String> = page["dead_letters"].as_array().unwrap().iter().map(|d| d["id"].to_string()).collect();
+        (ids.len() == 2 * ROLES.len()).then_some(ids)
+    })
+    .await;
     let mut vars_of: HashMap<&str, HashMap<&str, String>> = HashMap::new();
-    for role in ROLES {
+    for (i, role) in ROLES.into_iter().enumerate() {
         let sched = s.ok("POST", "/functions/f/schedules", &admin, Some(json!({"cron": "@yearly"})), 201).await;
         let run = s.ok("POST", "/functions/wait/runs", &admin, Some(json!({})), 202).await;
         let dalert = s.ok("POST", "/alerts", &admin, Some(alert_body(format!("del-{role}"))), 201).await;
@@ -204,8 +233,20 @@ async fn every_endpoint_for_every_role() {
         let key = s
             .ok("POST", "/api-keys", &admin, Some(json!({"name": format!("k-{role}"), "roles": ["viewer"]})), 201)
             .await;
+        let sub = s
+            .ok(
+                "POST",
+                "/subscriptions",
+                &admin,
+                Some(json!({"function": "f", "event_type": format!("del.{role}")})),
+                201,
+            )
+            .await;
         let vars = HashMap::from([
             ("role", role.to_owned()),
+            ("sub", sub["id"].to_string()),
+            ("dead", dead[2 * i].clone()),
+            ("dead2", dead[2 * i + 1].clone()),
             ("route", route["id"].to_string()),
             ("key", key["id"].as_str().unwrap().to_owned()),
             ("exec", exec.clone()),
@@ -270,6 +311,15 @@ async fn every_endpoint_for_every_role() {
     assert_eq!(s.ok("GET", "/functions/f", &admin, None, 200).await["live_version"], 1, "the last rollback wins");
     let rs = s.ok("GET", "/routes", &admin, None, 200).await;
     assert_eq!(names(&rs, "routes", "path"), ["/del-developer", "/del-viewer", "/new-admin", "/new-operator"]);
+    let subs = s.ok("GET", "/subscriptions", &admin, None, 200).await;
+    assert_eq!(
+        names(&subs, "subscriptions", "event_type"),
+        ["dead", "del.developer", "del.viewer", "new.admin", "new.operator"]
+    );
+    let left =
+        s.ok("GET", "/dead-letters?limit=1000", &admin, None, 200).await["dead_letters"].as_array().unwrap().len();
+    // Operator and admin each replayed one (it may already be dead again) and deleted one.
+    assert!((2 * ROLES.len() - 4..=2 * ROLES.len() - 2).contains(&left), "{left} dead letters left");
     let ks = s.ok("GET", "/api-keys", &admin, None, 200).await;
     assert_eq!(names(&ks, "api_keys", "name"), ["k-developer", "k-operator", "k-viewer", "new-admin"]);
     let t = s.ok("GET", "/tenant", &admin, None, 200).await;

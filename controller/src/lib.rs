@@ -13,7 +13,9 @@ pub mod blob;
 pub mod bundle;
 pub mod cache;
 pub mod changes;
+pub mod dead_letters;
 pub mod error;
+pub mod events;
 pub mod executions;
 mod files;
 pub mod functions;
@@ -27,6 +29,7 @@ pub mod routes;
 pub mod schedules;
 pub mod secrets;
 pub mod store;
+pub mod subscriptions;
 pub mod tenants;
 pub mod triggers;
 mod validate;
@@ -89,6 +92,8 @@ impl Default for ControllerConfig {
 
 pub struct Controller {
     db: deadpool_postgres::Pool,
+    /// For the LISTEN connections, which stay outside the pool.
+    db_url: String,
     blobs: Arc<dyn BlobStore>,
     runtime: Arc<Runtime>,
     secrets: secrets::SecretBox,
@@ -141,21 +146,27 @@ impl Controller {
         let metrics = Arc::new(metrics::Metrics::new());
         let recorder = executions::Recorder::start(db.clone(), blobs.clone(), config.recorder.clone(), metrics.clone());
         let alerts = alerts::Alerts::new(config.smtp.as_ref(), &metrics)?;
-        let controller = Arc::new(Self {
+        let run_threads = background_threads()?;
+        let controller = Arc::new_cyclic(|this| Self {
             quotas: quota::Quotas::new(config.quotas.clone()),
             db,
+            db_url: db_url.clone(),
             blobs,
             runtime,
             secrets,
             cache: cache::Cache::default(),
             recorder,
-            services: quasm_runtime::Services::default(),
+            // env.EVENTS publishes through this controller (held weakly: it owns them).
+            services: quasm_runtime::Services {
+                events: Arc::new(events::ControllerEvents(this.clone())),
+                ..Default::default()
+            },
             metrics,
             node: nodes::Node::new(config.node_lease),
             alerts,
             stopping: Default::default(),
             runs: Default::default(),
-            run_threads: background_threads()?,
+            run_threads,
             scheduler: Default::default(),
             live: Default::default(),
             config,

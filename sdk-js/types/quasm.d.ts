@@ -32,6 +32,8 @@ interface ExecutionContext {
   readonly params?: Readonly<Record<string, string>>;
   /** On `jwt` and `api_key` routes: the credential's subject (`api-key:<id>` for keys). */
   readonly caller?: string;
+  /** On event deliveries: the attempt number, as `event.attempt`. */
+  readonly attempt?: number;
   /** Further invocation fields sent by the platform (snake_case names become camelCase). */
   readonly [field: string]: unknown;
   /** Keeps the invocation alive until `promise` settles; rejections are logged, not fatal. */
@@ -59,14 +61,20 @@ interface ScheduledEvent {
   readonly input: unknown;
 }
 
-/** The argument of an `event` handler. */
+/**
+ * The argument of an `event` handler. Delivery is at least once: the same
+ * event (same `id`) may arrive more than once, e.g. after a node crash.
+ */
 interface QuasmEvent<Payload = unknown> {
+  /** The event's id (a UUID), the same on every attempt. */
   readonly id: string;
   readonly type: string;
   readonly payload: Payload;
-  /** 1 for the first delivery, incremented on each retry. */
+  /** The publisher's `key`, or null. */
+  readonly key: string | null;
+  /** 1 for the first delivery, incremented on each retry (reset by a dead-letter replay). */
   readonly attempt: number;
-  /** When the event was published. */
+  /** When the event was published (RFC 3339). */
   readonly publishedAt: string;
 }
 

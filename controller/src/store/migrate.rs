@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "platform", sql: include_str!("../../../migrations/0002_platform.sql") },
     Migration { version: 3, name: "nodes", sql: include_str!("../../../migrations/0003_nodes.sql") },
     Migration { version: 4, name: "schedules", sql: include_str!("../../../migrations/0004_schedules.sql") },
+    Migration { version: 5, name: "events", sql: include_str!("../../../migrations/0005_events.sql") },
     Migration { version: 6, name: "alerts", sql: include_str!("../../../migrations/0006_alerts.sql") },
 ];
 

@@ -4,11 +4,14 @@
 
 mod alerts;
 mod api_keys;
+mod dead_letters;
+mod events;
 mod executions;
 mod functions;
 mod routes;
 mod runs;
 mod schedules;
+mod subscriptions;
 mod tenant;
 
 use std::net::SocketAddr;
@@ -177,6 +180,33 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
         ["alerts", id, "notifications"] => match *m {
             Method::GET => alerts::notifications(&ctx, id).await,
             _ => Err(not_allowed("GET")),
+        },
+        ["events"] => match *m {
+            Method::POST => events::publish(&mut ctx).await,
+            _ => Err(not_allowed("POST")),
+        },
+        ["subscriptions"] => match *m {
+            Method::GET => subscriptions::list(&ctx).await,
+            Method::POST => subscriptions::create(&mut ctx).await,
+            _ => Err(not_allowed("GET, POST")),
+        },
+        ["subscriptions", id] => match *m {
+            Method::GET => subscriptions::get(&ctx, id).await,
+            Method::DELETE => subscriptions::delete(&ctx, id).await,
+            _ => Err(not_allowed("GET, DELETE")),
+        },
+        ["dead-letters"] => match *m {
+            Method::GET => dead_letters::list(&ctx).await,
+            _ => Err(not_allowed("GET")),
+        },
+        ["dead-letters", id] => match *m {
+            Method::GET => dead_letters::get(&ctx, id).await,
+            Method::DELETE => dead_letters::delete(&ctx, id).await,
+            _ => Err(not_allowed("GET, DELETE")),
+        },
+        ["dead-letters", id, "replay"] => match *m {
+            Method::POST => dead_letters::replay(&ctx, id).await,
+            _ => Err(not_allowed("POST")),
         },
         ["api-keys"] => match *m {
             Method::GET => api_keys::list(&ctx).await,

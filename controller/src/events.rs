@@ -1,0 +1,169 @@
+//! Publishing tenant events. One SQL statement inserts the event and fans it
+//! out to one delivery per matching enabled subscription (type glob and
+//! payload filter are matched in SQL), then wakes the delivery workers of
+//! every node with `NOTIFY quasm_events`. The same code serves
+//! `POST /api/v1/events` and `env.EVENTS.publish` inside functions.
+
+use std::sync::Weak;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{ControllerError, Result};
+use crate::Controller;
+
+/// The channel delivery workers LISTEN on; the payload is the tenant.
+pub const CHANNEL: &str = "quasm_events";
+
+/// Largest payload, as JSON.
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+const MAX_TYPE_LEN: usize = 200;
+const MAX_KEY_LEN: usize = 200;
+
+/// `POST /api/v1/events`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishEvent {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[serde(default)]
+    pub payload: serde_json::Value,
+    /// Free-form (an order id...), handed to the handler as `event.key`.
+    pub key: Option<String>,
+    /// A second publish with the same key is accepted once: it returns the
+    /// first event's id and delivers nothing.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Published {
+    pub id: Uuid,
+    /// True when the idempotency key was seen before (nothing new happened).
+    pub duplicate: bool,
+    /// Deliveries queued (0 for a duplicate).
+    pub deliveries: i64,
+}
+
+/// Event types: 1-200 of `A-Z a-z 0-9 . _ : -`.
+pub fn validate_type(field: &str, t: &str) -> Result<()> {
+    if t.is_empty() || t.len() > MAX_TYPE_LEN {
+        return Err(ControllerError::invalid(field, format!("must be 1-{MAX_TYPE_LEN} characters")));
+    }
+    if let Some(c) = t.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))) {
+        return Err(ControllerError::invalid(
+            field,
+            format!("{c:?} is not allowed: use letters, digits, '.', '_', ':' and '-'"),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_key(field: &str, k: &Option<String>) -> Result<()> {
+    match k {
+        Some(k) if k.is_empty() || k.len() > MAX_KEY_LEN => {
+            Err(ControllerError::invalid(field, format!("must be 1-{MAX_KEY_LEN} bytes")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Inserts the event unless its idempotency key exists; fans out to the
+/// matching subscriptions; notifies the workers when something was queued.
+/// One statement, hence one transaction.
+const PUBLISH_SQL: &str = "
+WITH ev AS (
+    INSERT INTO events (id, tenant_id, type, payload, key, idempotency_key, published_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id, tenant_id, type, payload
+), fan AS (
+    INSERT INTO deliveries (tenant_id, event_id, subscription_id, function_id)
+    SELECT ev.tenant_id, ev.id, s.id, s.function_id
+    FROM ev JOIN subscriptions s
+      ON s.tenant_id = ev.tenant_id AND s.enabled AND ev.type LIKE s.type_like
+     -- No filter matches any payload, also null and scalars (`@> '{}'` is false for those).
+     AND (s.filter = '{}'::jsonb OR ev.payload @> s.filter)
+    RETURNING 1
+), counted AS (
+    SELECT count(*) AS n FROM fan
+), woken AS (
+    SELECT pg_notify($8, $2) FROM counted WHERE n > 0
+)
+SELECT (SELECT count(*) FROM ev), (SELECT n FROM counted), (SELECT count(*) FROM woken)";
+
+impl Controller {
+    /// Publishes an event of `tenant` as `publisher` (a credential subject
+    /// or `function`).
+    pub async fn publish_event(&self, tenant: &str, publisher: &str, req: PublishEvent) -> Result<Published> {
+        validate_type("type", &req.event_type)?;
+        validate_key("key", &req.key)?;
+        validate_key("idempotency_key", &req.idempotency_key)?;
+        let size = serde_json::to_vec(&req.payload).map(|v| v.len()).unwrap_or(usize::MAX);
+        if size > MAX_PAYLOAD_BYTES {
+            return Err(ControllerError::invalid("payload", format!("{size} bytes; at most {MAX_PAYLOAD_BYTES}")));
+        }
+        let id = Uuid::now_v7();
+        let db = self.db().await?;
+        let row = db
+            .query_one(
+                PUBLISH_SQL,
+                &[&id, &tenant, &req.event_type, &req.payload, &req.key, &req.idempotency_key, &publisher, &CHANNEL],
+            )
+            .await?;
+        let (inserted, deliveries): (i64, i64) = (row.get(0), row.get(1));
+        if inserted == 1 {
+            return Ok(Published { id, duplicate: false, deliveries });
+        }
+        // The idempotency key exists: answer with the first event.
+        let row = db
+            .query_opt(
+                "SELECT id FROM events WHERE tenant_id = $1 AND idempotency_key = $2",
+                &[&tenant, &req.idempotency_key],
+            )
+            .await?
+            .ok_or_else(|| ControllerError::Internal("idempotent publish found no event".into()))?;
+        Ok(Published { id: row.get(0), duplicate: true, deliveries: 0 })
+    }
+}
+
+/// `env.EVENTS.publish` for functions: the same publish, as `function`. It
+/// holds the controller weakly (the controller owns it through its
+/// runtime services).
+pub(crate) struct ControllerEvents(pub(crate) Weak<Controller>);
+
+impl quasm_runtime::EventPublisher for ControllerEvents {
+    fn publish(
+        &self,
+        tenant: &str,
+        event_type: &str,
+        payload: serde_json::Value,
+    ) -> BoxFuture<'static, std::result::Result<String, String>> {
+        let controller = self.0.clone();
+        let tenant = tenant.to_owned();
+        let req = PublishEvent { event_type: event_type.to_owned(), payload, key: None, idempotency_key: None };
+        Box::pin(async move {
+            let c = controller.upgrade().ok_or("the server is shutting down")?;
+            match c.publish_event(&tenant, "function", req).await {
+                Ok(p) => Ok(p.id.to_string()),
+                // The function sees what was wrong with its input, never internals.
+                Err(e @ ControllerError::Invalid { .. }) => Err(e.to_string()),
+                Err(e) => {
+                    tracing::warn!(tenant, "env.EVENTS.publish failed: {e}");
+                    Err("publishing the event failed".into())
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn types_are_checked() {
+        assert!(super::validate_type("type", "payment.succeeded:v2_x-y").is_ok());
+        for bad in ["", "a b", "a*", "é", &"a".repeat(201)] {
+            assert!(super::validate_type("type", bad).unwrap_err().to_string().starts_with("type: "), "{bad}");
+        }
+    }
+}
