@@ -241,7 +241,7 @@ async fn slots_missed_during_downtime_are_recorded_and_caught_up_once() {
     tokio::time::sleep(Duration::from_secs(7)).await;
     let down_to = Utc::now();
     let s = Server::start(&env, &[], &grace).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
 
     let in_downtime = |r: &&Value| {
         let at = time(&r["slot_at"]);

@@ -229,12 +229,13 @@ impl Controller {
             }
             let (late, on_time): (Vec<_>, Vec<_>) = slots.into_iter().partition(|t| now - *t > grace);
             let mut missed = late;
-            let mut run_now: Vec<(DateTime<Utc>, Option<&str>)> = on_time.into_iter().map(|t| (t, None)).collect();
-            if catch_up == CatchUp::Once && run_now.is_empty() {
+            let mut run_now: Vec<(DateTime<Utc>, Option<&str>)> = Vec::new();
+            if catch_up == CatchUp::Once {
                 if let Some(t) = missed.pop() {
                     run_now.push((t, Some("catch-up of a slot missed while no node was up")));
                 }
             }
+            run_now.extend(on_time.into_iter().map(|t| (t, None)));
             if !missed.is_empty() {
                 let reason = if skipped_missed > 0 {
                     format!("no node was up at that time ({skipped_missed} earlier slots not listed)")
