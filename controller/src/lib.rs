@@ -20,6 +20,7 @@ pub mod executions;
 mod files;
 pub mod functions;
 pub mod invoke;
+mod kv;
 pub mod live;
 pub mod metrics;
 pub mod nodes;
@@ -147,6 +148,7 @@ impl Controller {
         let recorder = executions::Recorder::start(db.clone(), blobs.clone(), config.recorder.clone(), metrics.clone());
         let alerts = alerts::Alerts::new(config.smtp.as_ref(), &metrics)?;
         let run_threads = background_threads()?;
+        let kv_store = Arc::new(kv::PostgresKv { db: db.clone() });
         let controller = Arc::new_cyclic(|this| Self {
             quotas: quota::Quotas::new(config.quotas.clone()),
             db,
@@ -159,7 +161,7 @@ impl Controller {
             // env.EVENTS publishes through this controller (held weakly: it owns them).
             services: quasm_runtime::Services {
                 events: Arc::new(events::ControllerEvents(this.clone())),
-                ..Default::default()
+                kv: kv_store,
             },
             metrics,
             node: nodes::Node::new(config.node_lease),

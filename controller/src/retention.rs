@@ -43,6 +43,8 @@ impl Controller {
                 .await?;
             total += n;
             if n < BATCH as u64 {
+                // Expired env.KV entries (already invisible to functions).
+                db.execute("DELETE FROM kv WHERE expires_at < now()", &[]).await?;
                 return Ok(total);
             }
         }

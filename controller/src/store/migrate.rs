@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "schedules", sql: include_str!("../../../migrations/0004_schedules.sql") },
     Migration { version: 5, name: "events", sql: include_str!("../../../migrations/0005_events.sql") },
     Migration { version: 6, name: "alerts", sql: include_str!("../../../migrations/0006_alerts.sql") },
+    Migration { version: 7, name: "kv", sql: include_str!("../../../migrations/0007_kv.sql") },
 ];
 
 /// Arbitrary but fixed: the key of the advisory lock held while migrating.
