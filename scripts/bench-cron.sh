@@ -26,7 +26,7 @@ runs = [r for line in sys.stdin if line.strip() for r in json.loads(line)["runs"
 lags = sorted(r["lag_ms"] for r in runs if r["status"] == "ran")
 count = lambda s: sum(1 for r in runs if r["status"] == s)
 pct = lambda p: lags[min(len(lags) - 1, int(p / 100 * len(lags)))]
-print(f"slots: {len(runs)}  ran {len(lags)}  skipped {count(\"skipped\")}  missed {count(\"missed\")}  still running {count(\"running\")}")
+print("slots: %d  ran %d  skipped %d  missed %d  still running %d" % (len(runs), len(lags), count("skipped"), count("missed"), count("running")))
 print(f"start lag: p50 {pct(50):.1f} ms  p99 {pct(99):.1f} ms  max {lags[-1]:.1f} ms  (target: within 1000 ms)")
 print(json.dumps({"slots": len(runs), "ran": len(lags), "lag_p50_ms": pct(50), "lag_p99_ms": pct(99), "lag_max_ms": lags[-1]}))
 '
