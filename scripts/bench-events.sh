@@ -6,12 +6,14 @@
 # for a fixed time, and measures end to end: from the first event stored to the last delivery
 # marked done (both timestamps from Postgres). Then a small retry run prints
 # the measured spacing of retries against the backoff formula.
-# Usage: scripts/bench-events.sh [publish_seconds=10] [connections=32]
+# Usage: scripts/bench-events.sh [publish_seconds=10] [connections=32] [events_per_request=1]
+# (more than 1 publishes through POST /api/v1/events/batch, one commit per request).
 # QUASM_BENCH_BIN=path runs that binary instead of building the release one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs_publish="${1:-10}"
 conns="${2:-32}"
+batch="${3:-1}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quasm-target}"
 quasm="${QUASM_BENCH_BIN:-$CARGO_TARGET_DIR/release/quasm}"
 [[ -n "${QUASM_BENCH_BIN:-}" ]] || cargo build --release --bin quasm
@@ -51,16 +53,26 @@ local sent = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
+local batch = $batch
 request = function()
-  sent = sent + 1
-  return wrk.format(nil, nil, nil, '{"type": "bench.created", "payload": {"n": ' .. sent .. '}}')
+  if batch <= 1 then
+    sent = sent + 1
+    return wrk.format(nil, nil, nil, '{"type": "bench.created", "payload": {"n": ' .. sent .. '}}')
+  end
+  local events = {}
+  for i = 1, batch do
+    sent = sent + 1
+    events[i] = '{"type": "bench.created", "payload": {"n": ' .. sent .. '}}'
+  end
+  return wrk.format(nil, nil, nil, '{"events": [' .. table.concat(events, ",") .. ']}')
 end
 LUA
+endpoint=/api/v1/events; [[ "$batch" -gt 1 ]] && endpoint=/api/v1/events/batch
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 before=$(cpu_ticks)
-wrk -t1 -c"$conns" -d"${secs_publish}s" -s "$dir/publish.lua" "$base/api/v1/events" >"$dir/wrk.out"
+wrk -t1 -c"$conns" -d"${secs_publish}s" -s "$dir/publish.lua" "$base$endpoint" >"$dir/wrk.out"
 published=$(sql "SELECT count(*) FROM events")
-echo "published $published events ($(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.out") req/s as wrk saw it; non-2xx: $(awk '/Non-2xx/ {print $NF}' "$dir/wrk.out"))"
+echo "published $published events ($(awk '/^Requests\/sec/ {print $2}' "$dir/wrk.out") requests/s as wrk saw it, $batch per request; non-2xx: $(awk '/Non-2xx/ {print $NF}' "$dir/wrk.out"))"
 for _ in $(seq 1 1200); do
   [[ "$(sql "SELECT count(*) FROM deliveries WHERE status <> 'done'")" == 0 ]] && break
   sleep 0.5

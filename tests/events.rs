@@ -533,3 +533,45 @@ async fn no_event_is_lost_when_a_node_is_killed_mid_delivery() {
     let retried: i64 = db.query_one("SELECT count(*) FROM deliveries WHERE attempt > 1", &[]).await.unwrap().get(0);
     assert!(retried >= running_at_kill, "the killed node's deliveries were run again: {retried} < {running_at_kill}");
 }
+
+/// A batch is published in one transaction: all events, in order, or none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_publishes_every_event_or_none() {
+    let s = Server::new(&[]).await;
+    let t = s.token("acme", &["developer", "operator"]);
+    s.create_function(&t, "echo", ECHO).await;
+    subscribe(&s, &t, json!({"function": "echo", "event_type": "order.*"})).await;
+    publish(&s, &t, json!({"type": "order.seen", "idempotency_key": "k-1"})).await;
+
+    let batch = json!({"events": [
+        {"type": "order.created", "payload": {"n": 1}},
+        {"type": "order.created", "payload": {"n": 2}, "key": "o-2"},
+        {"type": "order.seen", "idempotency_key": "k-1"},
+        {"type": "user.created"},
+    ]});
+    let r = s.ok("POST", "/events/batch", &t, Some(batch), 202).await;
+    let results = r["events"].as_array().unwrap();
+    let shape: Vec<(bool, i64)> =
+        results.iter().map(|e| (e["duplicate"].as_bool().unwrap(), e["deliveries"].as_i64().unwrap())).collect();
+    assert_eq!(shape, [(false, 1), (false, 1), (true, 0), (false, 0)], "{r}");
+    let runs = wait_executions(&s, &t, "echo", 3).await;
+    let mut ns: Vec<Value> = runs.iter().map(|e| e["output"]["payload"]["n"].clone()).collect();
+    ns.sort_by_key(|v| v.as_i64().unwrap_or(0));
+    assert_eq!(ns, [Value::Null, json!(1), json!(2)]);
+
+    // One bad event: nothing is published, and the error names it.
+    let before: i64 = count_events(&s).await;
+    let bad = json!({"events": [{"type": "order.created"}, {"type": "bad type!"}]});
+    let r = s.call("POST", "/events/batch", Some(&t), Some(&bad)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error"]["details"]["field"], "events[1].type", "{}", r.text);
+    assert_eq!(count_events(&s).await, before, "a refused batch publishes nothing");
+    for body in [json!({"events": []}), json!({"events": vec![json!({"type": "x"}); 101]}), json!({"event": []})] {
+        let r = s.call("POST", "/events/batch", Some(&t), Some(&body)).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+    }
+}
+
+async fn count_events(s: &Server) -> i64 {
+    s.env.db().await.query_one("SELECT count(*) FROM events", &[]).await.unwrap().get(0)
+}

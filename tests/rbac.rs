@@ -75,6 +75,7 @@ fn matrix() -> Vec<(&'static str, &'static str, Option<Value>, &'static str, u16
         ("POST", "/alerts/{alert}/test", None, "operator", 200),
         ("GET", "/alerts/{alert}/notifications", None, "viewer", 200),
         ("POST", "/events", Some(json!({"type": "rbac.{role}", "payload": {"by": "{role}"}})), "developer", 202),
+        ("POST", "/events/batch", Some(json!({"events": [{"type": "rbac.batch.{role}"}]})), "developer", 202),
         ("GET", "/subscriptions", None, "viewer", 200),
         ("POST", "/subscriptions", Some(json!({"function": "f", "event_type": "new.{role}"})), "operator", 201),
         ("GET", "/subscriptions/{sub}", None, "viewer", 200),

@@ -48,6 +48,7 @@ const API: &[(&str, &str)] = &[
     ("POST", "/api/v1/alerts/{id}/test"),
     ("GET", "/api/v1/alerts/{id}/notifications"),
     ("POST", "/api/v1/events"),
+    ("POST", "/api/v1/events/batch"),
     ("GET", "/api/v1/subscriptions"),
     ("POST", "/api/v1/subscriptions"),
     ("GET", "/api/v1/subscriptions/{id}"),

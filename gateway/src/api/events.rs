@@ -2,6 +2,7 @@
 
 use hyper::StatusCode;
 use quasm_controller::events::PublishEvent;
+use serde::Deserialize;
 
 use super::Ctx;
 use crate::auth::Role;
@@ -15,4 +16,19 @@ pub async fn publish(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
     let published = ctx.gw.controller.publish_event(ctx.tenant(), &ctx.principal.subject, req).await?;
     let status = if published.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
     Ok(json(status, &published))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch {
+    events: Vec<PublishEvent>,
+}
+
+/// `POST /events/batch` {events: [...]}: 202 with one result per event, in
+/// order; all are published in one transaction, or none.
+pub async fn publish_batch(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
+    ctx.need(Role::Developer)?;
+    let req: Batch = ctx.json().await?;
+    let published = ctx.gw.controller.publish_events(ctx.tenant(), &ctx.principal.subject, &req.events).await?;
+    Ok(json(StatusCode::ACCEPTED, &serde_json::json!({ "events": published })))
 }

@@ -185,6 +185,10 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
             Method::POST => events::publish(&mut ctx).await,
             _ => Err(not_allowed("POST")),
         },
+        ["events", "batch"] => match *m {
+            Method::POST => events::publish_batch(&mut ctx).await,
+            _ => Err(not_allowed("POST")),
+        },
         ["subscriptions"] => match *m {
             Method::GET => subscriptions::list(&ctx).await,
             Method::POST => subscriptions::create(&mut ctx).await,
