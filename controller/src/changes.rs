@@ -6,6 +6,8 @@
 //!   listening connection breaks, everything cached is dropped, since
 //!   notifications may have been missed.
 //! - `quasm_schedules`: wakes the cron scheduler ([`crate::triggers::cron`]).
+//! - `quasm_events`: wakes the event delivery claimer
+//!   ([`crate::triggers::events`]).
 //! - `quasm_cancel`: `'<execution id>'` cancels that execution on whichever
 //!   node runs it ([`crate::live`]).
 
@@ -56,9 +58,10 @@ async fn listen_once(controller: &Weak<Controller>, url: &str) -> std::result::R
     let _stop_driver = AbortOnDrop(driver);
     client
         .batch_execute(&format!(
-            "LISTEN {CHANNEL}; LISTEN {}; LISTEN {}",
+            "LISTEN {CHANNEL}; LISTEN {}; LISTEN {}; LISTEN {}",
             crate::triggers::cron::CHANNEL,
-            crate::live::CANCEL_CHANNEL
+            crate::live::CANCEL_CHANNEL,
+            crate::events::CHANNEL
         ))
         .await?;
     // Anything cached before LISTEN took effect may be stale.
@@ -66,6 +69,7 @@ async fn listen_once(controller: &Weak<Controller>, url: &str) -> std::result::R
         Some(c) => {
             c.cache.clear();
             c.scheduler.wake.notify_one();
+            c.event_wake.notify_one();
         }
         None => return Ok(()),
     }
@@ -76,6 +80,7 @@ async fn listen_once(controller: &Weak<Controller>, url: &str) -> std::result::R
             match n.channel() {
                 CHANNEL => c.cache.invalidate(n.payload()),
                 crate::triggers::cron::CHANNEL => c.scheduler.wake.notify_one(),
+                crate::events::CHANNEL => c.event_wake.notify_one(),
                 crate::live::CANCEL_CHANNEL => {
                     c.live.cancel_here(n.payload());
                 }

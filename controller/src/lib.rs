@@ -93,8 +93,6 @@ impl Default for ControllerConfig {
 
 pub struct Controller {
     db: deadpool_postgres::Pool,
-    /// For the LISTEN connections, which stay outside the pool.
-    db_url: String,
     blobs: Arc<dyn BlobStore>,
     runtime: Arc<Runtime>,
     secrets: secrets::SecretBox,
@@ -114,6 +112,8 @@ pub struct Controller {
     /// that computes for seconds never stalls the threads serving requests.
     run_threads: tokio::runtime::Handle,
     scheduler: triggers::cron::Scheduler,
+    /// Wakes this node's event delivery claimer.
+    event_wake: Arc<tokio::sync::Notify>,
     live: live::LiveRuns,
     config: ControllerConfig,
 }
@@ -152,7 +152,6 @@ impl Controller {
         let controller = Arc::new_cyclic(|this| Self {
             quotas: quota::Quotas::new(config.quotas.clone()),
             db,
-            db_url: db_url.clone(),
             blobs,
             runtime,
             secrets,
@@ -170,6 +169,7 @@ impl Controller {
             runs: Default::default(),
             run_threads,
             scheduler: Default::default(),
+            event_wake: Default::default(),
             live: Default::default(),
             config,
         });

@@ -20,7 +20,6 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use quasm_runtime::HandlerKind;
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
@@ -40,10 +39,11 @@ const POLL: Duration = Duration::from_secs(1);
 /// Most completions written by one statement.
 const COMPLETION_BATCH: usize = 1024;
 
+/// Starts the claimer. It is woken by `NOTIFY quasm_events` (heard by the
+/// node's one listener, `changes.rs`, on every reconnection too) and polls
+/// anyway every [`POLL`].
 pub(crate) fn start(controller: &Arc<Controller>) {
-    let wake = Arc::new(Notify::new());
-    tokio::spawn(listen(Arc::downgrade(controller), controller.db_url.clone(), wake.clone()));
-    tokio::spawn(claim_loop(Arc::downgrade(controller), wake));
+    tokio::spawn(claim_loop(Arc::downgrade(controller), controller.event_wake.clone()));
 }
 
 /// A claimed delivery with what its run needs.
@@ -81,60 +81,6 @@ struct Completion {
     execution_id: Option<Uuid>,
     /// Answered once the completion is written.
     written: oneshot::Sender<()>,
-}
-
-// ------------------------------------------------------------ wake-ups
-
-/// LISTENs on `quasm_events` until the controller is dropped; every
-/// notification (and every reconnection, as some may have been missed)
-/// wakes the claimer.
-async fn listen(controller: Weak<Controller>, url: String, wake: Arc<Notify>) {
-    loop {
-        if let Err(e) = listen_once(&controller, &url, &wake).await {
-            tracing::warn!("event listener: {e}; reconnecting");
-        }
-        if controller.upgrade().is_none() {
-            return;
-        }
-        wake.notify_one();
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-async fn listen_once(
-    controller: &Weak<Controller>,
-    url: &str,
-    wake: &Notify,
-) -> std::result::Result<(), tokio_postgres::Error> {
-    let (client, mut conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-    let (tx, mut rx) = futures::channel::mpsc::unbounded();
-    let driver = tokio::spawn(async move {
-        let mut messages = futures::stream::poll_fn(move |cx| conn.poll_message(cx));
-        while let Some(m) = messages.next().await {
-            if tx.unbounded_send(m).is_err() {
-                break;
-            }
-        }
-    });
-    let _stop_driver = AbortOnDrop(driver);
-    client.batch_execute(&format!("LISTEN {}", crate::events::CHANNEL)).await?;
-    wake.notify_one();
-    while let Some(msg) = rx.next().await {
-        msg?;
-        if controller.strong_count() == 0 {
-            return Ok(());
-        }
-        wake.notify_one();
-    }
-    Ok(())
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 // ------------------------------------------------------------- claiming
