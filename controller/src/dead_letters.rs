@@ -94,12 +94,7 @@ impl Controller {
             )
             .await?;
         let mut dead_letters: Vec<DeadLetter> = rows.iter().map(from_row).collect();
-        let next_cursor = if dead_letters.len() as i64 > limit {
-            dead_letters.truncate(limit as usize);
-            dead_letters.last().map(|d| d.id)
-        } else {
-            None
-        };
+        let next_cursor = crate::page::next_cursor(&mut dead_letters, limit as usize, |d| d.id);
         Ok(DeadLetterPage { dead_letters, next_cursor })
     }
 

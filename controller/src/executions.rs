@@ -438,12 +438,7 @@ impl Controller {
             )
             .await?;
         let mut executions: Vec<Execution> = rows.iter().map(|r| from_row(r, false)).collect();
-        let next_cursor = if executions.len() as i64 > limit {
-            executions.truncate(limit as usize);
-            executions.last().map(|e| e.id)
-        } else {
-            None
-        };
+        let next_cursor = crate::page::next_cursor(&mut executions, limit as usize, |e| e.id);
         Ok(ExecutionPage { executions, next_cursor })
     }
 

@@ -99,12 +99,7 @@ impl KvStore for PostgresKv {
                 .await
                 .map_err(|e| failed("list", describe(&e)))?;
             let mut keys: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-            let cursor = if keys.len() > limit {
-                keys.truncate(limit);
-                keys.last().cloned()
-            } else {
-                None
-            };
+            let cursor = crate::page::next_cursor(&mut keys, limit, String::clone);
             Ok(KvPage { keys, cursor })
         })
     }

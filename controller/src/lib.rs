@@ -24,6 +24,7 @@ mod kv;
 pub mod live;
 pub mod metrics;
 pub mod nodes;
+mod page;
 pub mod quota;
 pub mod retention;
 pub mod routes;

@@ -45,7 +45,8 @@ macro_rules! str_enum {
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$v => $s),* }
             }
-            fn parse(s: &str) -> Self {
+            /// The stored form back (unknown text: the default).
+            pub(crate) fn parse(s: &str) -> Self {
                 match s { $($s => Self::$v,)* _ => Self::default() }
             }
         }

@@ -80,7 +80,7 @@ fn slot_from_row(r: &tokio_postgres::Row) -> Slot {
         cron: r.get(4),
         timezone: r.get(5),
         input: r.get(6),
-        overlap: if r.get::<_, &str>(7) == "queue" { Overlap::Queue } else { Overlap::Skip },
+        overlap: Overlap::parse(r.get(7)),
         slot_at: r.get(8),
         resumed: false,
     }
@@ -194,12 +194,8 @@ impl Controller {
         for row in &due {
             let id: i64 = row.get(0);
             let (cron, timezone): (String, String) = (row.get(3), row.get(4));
-            let overlap = match row.get::<_, &str>(6) {
-                "queue" => Overlap::Queue,
-                "allow" => Overlap::Allow,
-                _ => Overlap::Skip,
-            };
-            let catch_up = if row.get::<_, &str>(7) == "once" { CatchUp::Once } else { CatchUp::Skip };
+            let overlap = Overlap::parse(row.get(6));
+            let catch_up = CatchUp::parse(row.get(7));
             let first: DateTime<Utc> = row.get(8);
             let mut busy: bool = row.get(9);
             let expr = match CronSchedule::new(&cron, &timezone) {
