@@ -14,9 +14,6 @@ cd "$(dirname "$0")/.."
 secs_publish="${1:-10}"
 conns="${2:-32}"
 batch="${3:-1}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quasm-target}"
-quasm="${QUASM_BENCH_BIN:-$CARGO_TARGET_DIR/release/quasm}"
-[[ -n "${QUASM_BENCH_BIN:-}" ]] || cargo build --release --bin quasm
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 command -v psql >/dev/null || { echo "psql is missing: apt-get install postgresql-client" >&2; exit 1; }
 
@@ -25,24 +22,9 @@ db="quasm_bench_events_$$"
 url="$admin dbname=$db"
 psql "$admin" -qc "CREATE DATABASE $db"
 sql() { psql "$url" -XAtqc "$1"; }
-
-dir=$(mktemp -d /tmp/quasm-bench.XXXXXX)
-port=$((20000 + RANDOM % 20000))
-base="http://127.0.0.1:$port"
-"$quasm" serve --data-dir "$dir" --listen "127.0.0.1:$port" --database-url "$url" ${QUASM_BENCH_SERVE_ARGS:-} 2>"$dir/serve.log" &
-pid=$!
-cleanup() {
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-  psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-for _ in $(seq 1 300); do
-  curl -fs "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$pid" 2>/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
-  sleep 0.1
-done
-token=$("$quasm" token create --tenant bench --role admin --data-dir "$dir")
+bench_database_url="$url"
+bench_cleanup() { psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; }
+source scripts/lib/bench-server.sh
 api() { curl -fsS -X "$1" "$base$2" -H "Authorization: Bearer $token" -H 'content-type: application/json' -d "$3" >/dev/null; }
 api POST /api/v1/functions '{"name":"sink","code":"export default { event(e) { return null } }","isolation":"warm"}'
 api POST /api/v1/subscriptions '{"function":"sink","event_type":"bench.*"}'
