@@ -561,15 +561,21 @@ for (const k of URL_PARTS)
 
 // ---- Body / Request / Response ------------------------------------------------
 const NULL_BODY = [101, 103, 204, 205, 304];
+// A body's bytes; its default content type is left in xType ('' for none).
+// (No [bytes, type] pair: array destructuring is slow in QuickJS.)
+let xType = '';
+const TEXT = 'text/plain;charset=UTF-8';
 function extract(v) {
-  if (v == null) return [null, null];
-  if (typeof v === 'string') return [enc(v), 'text/plain;charset=UTF-8'];
-  if (v instanceof URLSearchParams) return [enc(v.toString()), 'application/x-www-form-urlencoded;charset=UTF-8'];
+  xType = '';
+  if (v == null) return null;
+  if (typeof v === 'string') { xType = TEXT; return enc(v); }
+  if (v instanceof URLSearchParams) { xType = 'application/x-www-form-urlencoded;charset=UTF-8'; return enc(v.toString()); }
   const u = view(v);
-  if (u) return [u.slice(), null];
+  if (u) return u.slice();
   if (typeof v === 'object' && (typeof v.getReader === 'function' || toStr.call(v) === '[object ReadableStream]'))
     throw new TypeError('ReadableStream bodies are not supported in Quasm: use a string, ArrayBuffer, typed array or URLSearchParams');
-  return [enc(v), 'text/plain;charset=UTF-8'];
+  xType = TEXT;
+  return enc(v);
 }
 let bodyOf, bodySet;
 class Body {
@@ -600,6 +606,8 @@ const normMethod = m => {
   return METHODS.includes(u) ? u : m;
 };
 class Request extends Body {
+  // #h: a Headers, or (an incoming request not looked at yet) the host's
+  // header list as JSON text, parsed on first read.
   #m; #u; #h; #r; #s;
   constructor(input, init) {
     if (input === RAW) {
@@ -622,8 +630,9 @@ class Request extends Body {
     }
     const s = init.signal !== undefined ? init.signal : src ? src.#s : null;
     if (s != null && !(s instanceof AbortSignal)) throw new TypeError('Request: signal must be an AbortSignal');
-    const h = new Headers(init.headers !== undefined ? init.headers : src ? src.#h : undefined);
-    let [b, type] = extract(init.body);
+    const h = new Headers(init.headers !== undefined ? init.headers : src ? src.headers : undefined);
+    let b = extract(init.body);
+    const type = xType;
     if (!b && init.body == null && src && bodyOf(src)) {
       if (src.bodyUsed) throw new TypeError('Request: cannot construct a Request from a Request whose body has already been used');
       b = bodyOf(src);
@@ -636,54 +645,82 @@ class Request extends Body {
   }
   get method() { return this.#m; }
   get url() { return this.#u; }
-  get headers() { return this.#h; }
+  get headers() {
+    const h = this.#h;
+    return typeof h === 'string' ? (this.#h = hAdopt(jparse(h), true)) : h;
+  }
   get redirect() { return this.#r; }
   get signal() { return this.#s ??= newSig(); }
   clone() {
     if (this.bodyUsed) throw new TypeError('Request.clone: body has already been used');
-    const h = hFrom(hList(this.#h), hLocked(this.#h));
+    const h = hFrom(hList(this.headers), hLocked(this.headers));
     return new Request(RAW, { m: this.#m, u: this.#u, h, r: this.#r, s: this.#s, b: bodyOf(this) });
   }
-  [INSPECT]() { return { method: this.#m, url: this.#u, headers: this.#h, redirect: this.#r, bodyUsed: this.bodyUsed }; }
+  [INSPECT]() { return { method: this.#m, url: this.#u, headers: this.headers, redirect: this.#r, bodyUsed: this.bodyUsed }; }
 }
+let resParts, resTyped;
 class Response extends Body {
-  #s; #t; #h; #type; #url; #red;
+  // #h: a Headers, or (no headers given and none read yet) the body's
+  // default content type as a string ('' for none): most responses are built
+  // and sent without anyone looking at their headers.
+  #s = 200; #t = ''; #h; #type = 'default'; #url = ''; #red = false;
+  static {
+    // What the host sends: [status, statusText, header pairs or the lone content type, body bytes or null].
+    resParts = r => [r.#s, r.#t, typeof r.#h === 'string' ? r.#h : hList(r.#h), bodyOf(r)];
+    resTyped = r => {
+      if (typeof r.#h !== 'string') return r.#h.has('content-type');
+      if (!r.#h) r.#h = 'application/json';
+      return true;
+    };
+  }
   constructor(body = null, init) {
     super();
     if (body === RAW) {
-      ({ s: this.#s, t: this.#t = '', h: this.#h, type: this.#type = 'default', url: this.#url = '', red: this.#red = false } = init);
-      bodySet(this, init.b ?? null);
+      this.#s = init.s; this.#h = init.h;
+      if (init.t) this.#t = init.t;
+      if (init.type) this.#type = init.type;
+      if (init.url) this.#url = init.url;
+      if (init.red) this.#red = true;
+      if (init.b) bodySet(this, init.b);
       return;
     }
-    init = dict(init, 'Response: init');
-    const s = init.status === undefined ? 200 : Number(init.status);
-    if (!Number.isInteger(s) || s < 200 || s > 599) throw new RangeError(`Response: status must be an integer in the range 200 to 599, got ${fmt(init.status, 1, [])}`);
-    const t = init.statusText === undefined ? '' : `${init.statusText}`;
-    if (t && /[\r\n]|[^\0-\xff]/.test(t)) throw new TypeError(`Response: invalid statusText ${jstr(t)}`);
-    const h = new Headers(init.headers);
-    const [b, type] = extract(body);
-    if (b && NULL_BODY.includes(s)) throw new TypeError(`Response with null body status ${s} cannot have a body`);
-    hDefault(h, type);
-    this.#s = s; this.#t = t; this.#h = h; this.#type = 'default'; this.#url = ''; this.#red = false;
-    bodySet(this, b);
+    let h;
+    if (init != null) {
+      init = dict(init, 'Response: init');
+      const s = init.status === undefined ? 200 : Number(init.status);
+      if (!Number.isInteger(s) || s < 200 || s > 599) throw new RangeError(`Response: status must be an integer in the range 200 to 599, got ${fmt(init.status, 1, [])}`);
+      const t = init.statusText === undefined ? '' : `${init.statusText}`;
+      if (t && /[\r\n]|[^\0-\xff]/.test(t)) throw new TypeError(`Response: invalid statusText ${jstr(t)}`);
+      if (init.headers !== undefined) h = new Headers(init.headers);
+      this.#s = s; this.#t = t;
+    }
+    const b = extract(body);
+    if (b && NULL_BODY.includes(this.#s)) throw new TypeError(`Response with null body status ${this.#s} cannot have a body`);
+    if (h) hDefault(h, xType);
+    this.#h = h || xType;
+    if (b) bodySet(this, b);
   }
   get status() { return this.#s; }
   get statusText() { return this.#t; }
   get ok() { return this.#s >= 200 && this.#s <= 299; }
-  get headers() { return this.#h; }
+  get headers() {
+    const h = this.#h;
+    return typeof h === 'string' ? (this.#h = hAdopt(h ? [['content-type', h]] : [], false)) : h;
+  }
   get type() { return this.#type; }
   get url() { return this.#url; }
   get redirected() { return this.#red; }
   clone() {
     if (this.bodyUsed) throw new TypeError('Response.clone: body has already been used');
-    const h = hFrom(hList(this.#h), hLocked(this.#h));
+    const h = hFrom(hList(this.headers), hLocked(this.headers));
     return new Response(RAW, { s: this.#s, t: this.#t, h, type: this.#type, url: this.#url, red: this.#red, b: bodyOf(this) });
   }
   static json(data, init) {
     const s = jstr(data);
     if (s === undefined) throw new TypeError(`Response.json: ${typeName(data)} is not JSON-serializable`);
     const r = new Response(enc(s), init);
-    if (!r.headers.has('content-type')) r.headers.set('content-type', 'application/json');
+    // Without init headers the type is the default (none for bytes): set it without building a Headers.
+    if (!resTyped(r)) r.headers.set('content-type', 'application/json');
     return r;
   }
   static redirect(url, status = 302) {
@@ -694,7 +731,7 @@ class Response extends Body {
     return new Response(RAW, { s: status, h: hFrom([['location', u]], true) });
   }
   static error() { return new Response(RAW, { s: 0, h: hFrom([], true), type: 'error' }); }
-  [INSPECT]() { return { status: this.#s, statusText: this.#t, ok: this.ok, headers: this.#h, url: this.#url, redirected: this.#red, bodyUsed: this.bodyUsed }; }
+  [INSPECT]() { return { status: this.#s, statusText: this.#t, ok: this.ok, headers: this.headers, url: this.#url, redirected: this.#red, bodyUsed: this.bodyUsed }; }
 }
 
 function fetch(input, init) {
@@ -1059,13 +1096,18 @@ function makeCtx(c) {
   Object.setPrototypeOf(c, ExecutionContext.prototype);
   return c;
 }
+// The shim passes [method, url, header pairs as JSON text]: the headers are
+// parsed only if the handler reads them. The JSON form passes
+// {method, url, headers}.
 function incoming(r, body) {
-  r = r || {};
-  const m = `${r.method || 'GET'}`;
-  return new Request(RAW, {
-    m, u: `${r.url}`, h: Array.isArray(r.headers) ? hAdopt(r.headers, true) : hFrom([], true), r: 'follow', s: null,
-    b: m === 'GET' || m === 'HEAD' ? null : body || null,
-  });
+  let m, u, h;
+  if (Array.isArray(r)) { m = r[0]; u = r[1]; h = r[2]; }
+  else {
+    r = r || {};
+    m = `${r.method || 'GET'}`; u = `${r.url}`;
+    h = hAdopt(Array.isArray(r.headers) ? r.headers : [], true);
+  }
+  return new Request(RAW, { m, u, h, r: 'follow', s: null, b: m === 'GET' || m === 'HEAD' ? null : body || null });
 }
 // The JSON form of an invocation (tests, hand-written meta): parses, then
 // forwards to invoke().
@@ -1114,13 +1156,22 @@ async function settleAll(v, waits) {
   if (failed) throw error;
   return value;
 }
+// A fetch handler's Response as [status, statusText, headers, body]:
+// headers are [name, value] pairs or, when only the default applies, the
+// content type alone ('' for none). The shim writes the meta JSON natively.
+function response(v) {
+  if (!(v instanceof Response)) throw new TypeError(`fetch handler must return a Response, got ${typeName(v)}`);
+  if (v.type === 'error') throw new TypeError('fetch handler returned Response.error()');
+  if (v.bodyUsed) throw new TypeError('fetch handler returned a Response whose body has already been used');
+  return resParts(v);
+}
+// [metaJson, body] of a handler's value (the shim does the fetch case
+// natively from response()).
 function finish(kind, v) {
   if (kind === 1) {
-    if (!(v instanceof Response)) throw new TypeError(`fetch handler must return a Response, got ${typeName(v)}`);
-    if (v.type === 'error') throw new TypeError('fetch handler returned Response.error()');
-    if (v.bodyUsed) throw new TypeError('fetch handler returned a Response whose body has already been used');
-    const t = v.statusText;
-    return [`{"status":${v.status},"statusText":${t ? jstr(t) : '""'},"headers":${jstr(hList(v.headers))}}`, bodyOf(v)];
+    const [s, t, h, b] = response(v);
+    const l = typeof h === 'string' ? (h ? [['content-type', h]] : []) : h;
+    return [`{"status":${s},"statusText":${jstr(t)},"headers":${jstr(l)}}`, b];
   }
   if (typeof v === 'function' || typeof v === 'symbol') throw new TypeError(`handler result is not JSON-serializable: ${typeof v}`);
   try { return [jstr(v === undefined ? null : v), null]; }
@@ -1170,5 +1221,5 @@ for (const k of okeys(globals)) def(G, k, globals[k]);
 // A job (microtask) that threw: logged like a throwing timer callback.
 function uncaught(e) { console.error('Uncaught', e); }
 // Configurable so the shim can remove it once it holds the object: user code never sees it.
-dp(G, '__quasm', { configurable: true, value: freeze({ bind, dispatch, invoke, ctxProto: ExecutionContext.prototype, finish, errorInfo, complete, nextTimer, tick, uncaught }) });
+dp(G, '__quasm', { configurable: true, value: freeze({ bind, dispatch, invoke, ctxProto: ExecutionContext.prototype, finish, response, errorInfo, complete, nextTimer, tick, uncaught }) });
 })();

@@ -906,6 +906,33 @@ test('dispatch fetch: builds the Request; finish serialises the Response', async
   assert.equal(await r2.text(), 'null');
 });
 
+test("the shim's fetch form: headers parsed on first read; response() in parts", async () => {
+  const s = sandbox();
+  const seen = [];
+  const desc = s.Q.bind({ default: { fetch(req) { seen.push(req); return new s.G.Response('ok') } } });
+  const env = {}, ctx = Object.create(s.Q.ctxProto);
+  const raw = JSON.stringify([['x-in', 'v'], ['accept', '*/*']]);
+  const res = s.Q.invoke(1, ['POST', 'https://me.test/a', raw], s.u8(Buffer.from('hi')), desc, env, ctx);
+  const req = seen[0];
+  assert.equal(req.method, 'POST');
+  assert.equal(req.url, 'https://me.test/a');
+  assert.equal(await req.clone().text(), 'hi');
+  assert.equal(req.headers.get('x-in'), 'v');
+  assert.equal(req.headers, req.headers); // parsed once, then kept
+  assert.throws(() => req.headers.set('x', 'y'), { name: 'TypeError' });
+  // No headers given: the default content type alone, until someone reads them.
+  assert.deepEqual(plain(s.Q.response(res).slice(0, 3)), [200, '', 'text/plain;charset=UTF-8']);
+  assert.deepEqual(plain(s.Q.response(new s.G.Response(s.u8([1]))).slice(0, 3)), [200, '', '']);
+  const r2 = new s.G.Response('x');
+  r2.headers.set('x-a', '1');
+  assert.deepEqual(plain(s.Q.response(r2)[2]), [['content-type', 'text/plain;charset=UTF-8'], ['x-a', '1']]);
+  assert.deepEqual(plain(s.Q.response(s.G.Response.json({ a: 1 })).slice(0, 3)), [200, '', 'application/json']);
+  const r3 = s.G.Response.json({ a: 1 }, { headers: { 'content-type': 'application/x' } });
+  assert.equal(r3.headers.get('content-type'), 'application/x');
+  assert.deepEqual(JSON.parse(s.Q.finish(1, new s.G.Response(null, { status: 204, statusText: 'No "content"' }))[0]),
+    { status: 204, statusText: 'No "content"', headers: [] });
+});
+
 test('finish: rejects invalid results with clear errors', async () => {
   const s = sandbox();
   assert.throws(() => s.Q.finish(1, 'text'), { name: 'TypeError', message: 'fetch handler must return a Response, got string' });

@@ -173,6 +173,8 @@ static JSRuntime *rt;
 static JSContext *ctx;
 static JSValue quasm_obj;   // globalThis.__quasm, the prelude's entry points
 static JSValue invoke_fn;   // __quasm.invoke, cached: looked up on every call
+static JSValue finish_fn;   // __quasm.finish: [metaJson, body] of a handler's value
+static JSValue response_fn; // __quasm.response: a fetch handler's Response in parts
 static JSValue ctx_proto;   // ExecutionContext.prototype for native-built ctx
 static JSValue handler;     // the user module's default export
 static JSValue top_promise; // the running invocation
@@ -233,6 +235,118 @@ static void run_jobs(void) {
     }
 }
 
+// ---- a fetch handler's Response, serialised natively ------------------------
+// The meta JSON {"status","statusText","headers":[[name, value]...]} is built
+// here rather than by JSON.stringify in the guest, which costs more than the
+// rest of a trivial handler.
+typedef struct { char *p; size_t len, cap; int oom; } sbuf;
+
+#define SB_LIT(b, lit) sb_put((b), (lit), sizeof(lit) - 1)
+
+static void sb_put(sbuf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n) cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) { b->oom = 1; return; }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+// Appends `s` as a JSON string literal (the input is UTF-8).
+static void sb_json_str(sbuf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    SB_LIT(b, "\"");
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        sb_put(b, s + run, i - run);
+        run = i + 1;
+        char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+        if (c == '"' || c == '\\') { esc[1] = (char)c; sb_put(b, esc, 2); }
+        else sb_put(b, esc, 6);
+    }
+    sb_put(b, s + run, n - run);
+    SB_LIT(b, "\"");
+}
+
+static int sb_json_value(sbuf *b, JSValueConst v) {
+    size_t n;
+    const char *s = JS_ToCStringLen(ctx, &n, v);
+    if (!s) return -1;
+    sb_json_str(b, s, n);
+    JS_FreeCString(ctx, s);
+    return 0;
+}
+
+// [[name, value], ...] (the guest's Headers list) as JSON.
+static int sb_header_list(sbuf *b, JSValueConst list) {
+    int64_t n = 0;
+    if (JS_GetLength(ctx, list, &n) < 0) return -1;
+    SB_LIT(b, "[");
+    for (int64_t i = 0; i < n; i++) {
+        JSValue pair = JS_GetPropertyInt64(ctx, list, i);
+        JSValue k = JS_GetPropertyUint32(ctx, pair, 0), v = JS_GetPropertyUint32(ctx, pair, 1);
+        if (i) SB_LIT(b, ",");
+        SB_LIT(b, "[");
+        int bad = sb_json_value(b, k);
+        SB_LIT(b, ",");
+        bad = bad || sb_json_value(b, v);
+        SB_LIT(b, "]");
+        JS_FreeValue(ctx, k); JS_FreeValue(ctx, v); JS_FreeValue(ctx, pair);
+        if (bad) return -1;
+    }
+    SB_LIT(b, "]");
+    return 0;
+}
+
+static int32_t finish_response(JSValue result) {
+    JSValue parts = JS_Call(ctx, response_fn, quasm_obj, 1, (JSValueConst *)&result);
+    JS_FreeValue(ctx, result);
+    if (JS_IsException(parts)) return fail_with_exception();
+    JSValue status = JS_GetPropertyUint32(ctx, parts, 0);
+    JSValue text = JS_GetPropertyUint32(ctx, parts, 1);
+    JSValue headers = JS_GetPropertyUint32(ctx, parts, 2);
+    JSValue body = JS_GetPropertyUint32(ctx, parts, 3);
+    sbuf m = {0};
+    int32_t st = 0;
+    JS_ToInt32(ctx, &st, status);
+    char num[48];
+    int n = snprintf(num, sizeof num, "{\"status\":%d,\"statusText\":", st);
+    sb_put(&m, num, (size_t)n);
+    int bad = sb_json_value(&m, text);
+    SB_LIT(&m, ",\"headers\":");
+    if (!bad && JS_IsString(headers)) {
+        size_t tl;
+        const char *t = JS_ToCStringLen(ctx, &tl, headers);
+        if (!t) bad = 1;
+        else if (tl == 0) SB_LIT(&m, "[]");
+        else {
+            SB_LIT(&m, "[[\"content-type\",");
+            sb_json_str(&m, t, tl);
+            SB_LIT(&m, "]]");
+        }
+        if (t) JS_FreeCString(ctx, t);
+    } else if (!bad) {
+        bad = sb_header_list(&m, headers) < 0;
+    }
+    SB_LIT(&m, "}");
+    size_t blen = 0;
+    uint8_t *b = JS_IsNull(body) ? NULL : JS_GetUint8Array(ctx, &blen, body);
+    if (!bad && !JS_IsNull(body) && !b) bad = 1;
+    if (m.oom && !bad) { JS_ThrowOutOfMemory(ctx); bad = 1; }
+    if (!bad) out_set((const uint8_t *)m.p, m.len, b, b ? blen : 0, 1);
+    free(m.p);
+    JS_FreeValue(ctx, status); JS_FreeValue(ctx, text); JS_FreeValue(ctx, headers);
+    JS_FreeValue(ctx, body); JS_FreeValue(ctx, parts);
+    return bad ? fail_with_exception() : ST_DONE;
+}
+
 // Inspects top_promise after the job queue drained.
 static int32_t settle(void) {
     run_jobs();
@@ -263,11 +377,10 @@ static int32_t settle(void) {
         JS_Throw(ctx, result);
         return fail_with_exception();
     }
+    if (call_kind == 1) return finish_response(result);
     // finish() turns the handler's value into [metaJson, bodyBytes|null].
-    JSValue fn = JS_GetPropertyStr(ctx, quasm_obj, "finish");
     JSValue args[2] = { JS_NewInt32(ctx, call_kind), result };
-    JSValue pair = JS_Call(ctx, fn, quasm_obj, 2, args);
-    JS_FreeValue(ctx, fn);
+    JSValue pair = JS_Call(ctx, finish_fn, quasm_obj, 2, args);
     JS_FreeValue(ctx, result);
     if (JS_IsException(pair)) return fail_with_exception();
     JSValue meta = JS_GetPropertyUint32(ctx, pair, 0);
@@ -498,6 +611,8 @@ EXPORT("qz_init") int32_t qz_init(uint32_t max_stack) {
     JS_FreeValue(ctx, global);
     if (!JS_IsObject(quasm_obj)) { out_str("{\"name\":\"PreludeError\",\"message\":\"no __quasm\"}"); return ST_ERROR; }
     invoke_fn = JS_GetPropertyStr(ctx, quasm_obj, "invoke");
+    finish_fn = JS_GetPropertyStr(ctx, quasm_obj, "finish");
+    response_fn = JS_GetPropertyStr(ctx, quasm_obj, "response");
     ctx_proto = JS_GetPropertyStr(ctx, quasm_obj, "ctxProto");
     return ST_DONE;
 }
@@ -586,7 +701,9 @@ static int build_bindings(const uint8_t *p, uint32_t n, JSValue *env, JSValue *c
         switch (tag) {
         case 'E': case 's': val = JS_NewStringLen(ctx, v, vl); break;
         case 'n': val = JS_NewFloat64(ctx, strtod(v, NULL)); break;
-        case 'j': val = JS_ParseJSON(ctx, v, vl, "<ctx>"); break;
+        case 'j': // an empty object (e.g. no route params) needs no parser
+            val = vl == 2 && v[0] == '{' && v[1] == '}' ? JS_NewObject(ctx) : JS_ParseJSON(ctx, v, vl, "<ctx>");
+            break;
         default: goto malformed;
         }
         if (JS_IsException(val)) return -1;
@@ -601,9 +718,29 @@ malformed:
     return -1;
 }
 
+// A fetch request from the host: method_len u32 | method | url_len u32 | url |
+// the header pairs as JSON text. Becomes [method, url, headersJson]; the
+// prelude parses the headers only if the handler reads them.
+static JSValue request_parts(const char *p, uint32_t n) {
+    uint32_t ml, ul;
+    if (n < 4) goto malformed;
+    memcpy(&ml, p, 4);
+    if (n - 4 < ml || n - 4 - ml < 4) goto malformed;
+    memcpy(&ul, p + 4 + ml, 4);
+    if (n - 8 - ml < ul) goto malformed;
+    JSValue a = JS_NewArray(ctx);
+    uint32_t h = 8 + ml + ul;
+    JS_SetPropertyUint32(ctx, a, 0, JS_NewStringLen(ctx, p + 4, ml));
+    JS_SetPropertyUint32(ctx, a, 1, JS_NewStringLen(ctx, p + 8 + ml, ul));
+    JS_SetPropertyUint32(ctx, a, 2, JS_NewStringLen(ctx, p + h, n - h));
+    return a;
+malformed:
+    return JS_ThrowInternalError(ctx, "malformed request from the host");
+}
+
 // Starts a handler. kind: 0 run, 1 fetch, 2 scheduled, 3 event. `input` is
-// JSON followed by a NUL (input_len excludes it): the input, the event, or
-// for fetch the request's method, url and headers.
+// followed by a NUL (input_len excludes it): for run, scheduled and event the
+// input or event as JSON, for fetch the request (see request_parts).
 EXPORT("qz_call") int32_t qz_call(int32_t kind, const char *input, uint32_t input_len, const uint8_t *body,
                                   uint32_t body_len, const uint8_t *bind, uint32_t bind_len, uint64_t seed,
                                   uint32_t mem_limit) {
@@ -614,7 +751,8 @@ EXPORT("qz_call") int32_t qz_call(int32_t kind, const char *input, uint32_t inpu
     call_kind = kind;
     JSValue args[6];
     args[0] = JS_NewInt32(ctx, kind);
-    args[1] = input_len ? JS_ParseJSON(ctx, input, input_len, "<input>") : JS_NULL;
+    args[1] = kind == 1 ? request_parts(input, input_len)
+              : input_len ? JS_ParseJSON(ctx, input, input_len, "<input>") : JS_NULL;
     args[2] = body ? JS_NewUint8ArrayCopy(ctx, body, body_len) : JS_NULL;
     args[3] = JS_DupValue(ctx, handler);
     args[4] = JS_UNDEFINED;

@@ -32,31 +32,30 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
 }
 
-/// A request as the guest reads it: header names already lowercase, so the
-/// prelude adopts the list as is instead of normalising it in JS.
-#[derive(Serialize)]
-struct WireRequest<'a> {
-    method: &'a str,
-    url: &'a str,
-    headers: Vec<(std::borrow::Cow<'a, str>, &'a str)>,
-}
-
-impl<'a> WireRequest<'a> {
-    fn of(r: &'a HttpRequest) -> Self {
-        let headers = r
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                let name = if k.bytes().any(|b| b.is_ascii_uppercase()) {
-                    std::borrow::Cow::Owned(k.to_ascii_lowercase())
-                } else {
-                    std::borrow::Cow::Borrowed(k.as_str())
-                };
-                (name, v.as_str())
-            })
-            .collect();
-        Self { method: &r.method, url: &r.url, headers }
+/// A request as the guest reads it (`request_parts` in shim.c):
+/// `method_len u32 | method | url_len u32 | url | headers JSON`, the headers
+/// as `[name, value]` pairs with names already lowercase, so the prelude
+/// adopts the list as is, and parses it only if the handler reads it.
+fn wire_request(r: &HttpRequest) -> Vec<u8> {
+    let headers: Vec<(std::borrow::Cow<'_, str>, &str)> = r
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            let name = if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                std::borrow::Cow::Owned(k.to_ascii_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(k.as_str())
+            };
+            (name, v.as_str())
+        })
+        .collect();
+    let mut out = Vec::with_capacity(16 + r.method.len() + r.url.len() + 32 * headers.len());
+    for part in [&r.method, &r.url] {
+        out.extend_from_slice(&(part.len() as u32).to_le_bytes());
+        out.extend_from_slice(part.as_bytes());
     }
+    serde_json::to_writer(&mut out, &headers).expect("serialisable");
+    out
 }
 
 /// Everything one invocation needs besides the function itself.
@@ -230,10 +229,9 @@ pub(crate) async fn drive(
     let cancel = req.cancel.clone();
     // The handler's argument as JSON (NUL-terminated for the guest's parser).
     let mut input = match (&req.request, kind) {
-        (Some(r), HandlerKind::Fetch) => serde_json::to_vec(&WireRequest::of(r)),
-        _ => serde_json::to_vec(&req.input),
-    }
-    .expect("serialisable");
+        (Some(r), HandlerKind::Fetch) => wire_request(r),
+        _ => serde_json::to_vec(&req.input).expect("serialisable"),
+    };
     input.push(0);
     let bindings = bindings(&req.env, &req.ctx);
     let body = req.request.as_ref().map(|r| r.body.as_slice());

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::thread::ThreadId;
+
 use parking_lot::Mutex;
 
 use crate::engine::{Engine, Template};
@@ -36,8 +38,20 @@ impl Default for PoolConfig {
 
 struct Slot {
     template: Arc<Template>,
-    idle: Vec<Instance>,
+    /// Idle sandboxes and the thread that last ran each.
+    idle: Vec<(ThreadId, Instance)>,
     last_used: Instant,
+}
+
+impl Slot {
+    /// The most recently used idle sandbox that last ran on this thread, else
+    /// the most recently used one: a sandbox's pages (its private copies and
+    /// the image it resets from) are then likely still in this core's caches.
+    fn take_idle(&mut self) -> Option<Instance> {
+        let me = std::thread::current().id();
+        let i = self.idle.iter().rposition(|(t, _)| *t == me).or_else(|| self.idle.len().checked_sub(1))?;
+        Some(self.idle.remove(i).1)
+    }
 }
 
 #[derive(Default)]
@@ -89,7 +103,7 @@ impl Pool {
             if let Some(slot) = inner.slots.get_mut(key) {
                 if slot.template.memory_limit_bytes == memory_limit_bytes {
                     slot.last_used = Instant::now();
-                    hit = slot.idle.pop();
+                    hit = slot.take_idle();
                     template = Some(slot.template.clone());
                 }
             }
@@ -156,7 +170,7 @@ impl Pool {
         if slot.idle.len() >= self.config.max_idle_per_version {
             return;
         }
-        slot.idle.push(instance);
+        slot.idle.push((std::thread::current().id(), instance));
         slot.last_used = Instant::now();
         inner.idle_total += 1;
         if total + 1 > self.config.max_idle_total {
@@ -173,7 +187,8 @@ impl Pool {
             .map(|(k, _)| k.clone());
         if let Some(k) = victim {
             if let Some(slot) = inner.slots.get_mut(&k) {
-                slot.idle.pop();
+                // The bottom of the stack: the idle sandbox unused longest.
+                slot.idle.remove(0);
                 inner.idle_total -= 1;
             }
         }

@@ -6,9 +6,10 @@
 //! linear memory: nothing is copied, pages are shared with every other
 //! instance of the same snapshot until written.
 //!
-//! Resetting touches only the pages that became private copies: one read of
-//! `/proc/self/pagemap` tells which pages of the mapping are anonymous now
-//! (copied on write since the mapping was made); those are copied back from a
+//! Resetting touches only the pages that became private copies: one
+//! `PAGEMAP_SCAN` ioctl on `/proc/self/pagemap` (Linux 6.7+; older kernels
+//! read the pagemap entries instead) lists the ranges of the mapping that are
+//! anonymous now (copied on write since the mapping was made); those are copied back from a
 //! read-only view of the snapshot and stay mapped, so the next call takes no
 //! page faults at all. If that private set grows past a bound, the pages are
 //! released with `madvise(MADV_DONTNEED)` instead (they fall back to the memfd
@@ -257,10 +258,20 @@ impl Snapshot {
     /// Runs `(first page, count)` of pages that are private copies now, and
     /// their total; `None` if pagemap cannot be read.
     fn private_runs(&self, base: *mut u8) -> Option<(Vec<(usize, usize)>, usize)> {
+        let pm = pagemap()?;
+        match scan::private_runs(pm, base as usize, self.len) {
+            Some(r) => Some(r),
+            None => self.private_runs_by_read(pm, base),
+        }
+    }
+
+    /// [`Snapshot::private_runs`] by reading one pagemap entry per page: the
+    /// kernel formats every entry and the scan happens here, several times
+    /// the cost of `PAGEMAP_SCAN`.
+    fn private_runs_by_read(&self, pm: &File, base: *mut u8) -> Option<(Vec<(usize, usize)>, usize)> {
         thread_local! {
             static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         }
-        let pm = pagemap()?;
         let pages = self.len / page_size();
         BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
@@ -281,6 +292,97 @@ impl Snapshot {
             }
             Some((runs, total))
         })
+    }
+}
+
+/// `PAGEMAP_SCAN` (Linux 6.7+, `include/uapi/linux/fs.h`): the kernel walks
+/// the page tables and returns only the ranges that match, already merged.
+mod scan {
+    use std::fs::File;
+    use std::os::fd::AsRawFd;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[repr(C)]
+    struct PmScanArg {
+        size: u64,
+        flags: u64,
+        start: u64,
+        end: u64,
+        walk_end: u64,
+        vec: u64,
+        vec_len: u64,
+        max_pages: u64,
+        category_inverted: u64,
+        category_mask: u64,
+        category_anyof_mask: u64,
+        return_mask: u64,
+    }
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct PageRegion {
+        start: u64,
+        end: u64,
+        categories: u64,
+    }
+
+    /// `_IOWR('f', 16, struct pm_scan_arg)`.
+    const PAGEMAP_SCAN: u64 = (3 << 30) | ((std::mem::size_of::<PmScanArg>() as u64) << 16) | ((b'f' as u64) << 8) | 16;
+    const PAGE_IS_FILE: u64 = 1 << 2;
+    const PAGE_IS_PRESENT: u64 = 1 << 3;
+    const PAGE_IS_PFNZERO: u64 = 1 << 5;
+
+    static UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+
+    /// Runs of present, anonymous pages in `[start, start + len)`: private
+    /// copies (the shared zero page is not one: it reads as the image does).
+    /// `None` when the kernel has no `PAGEMAP_SCAN`.
+    pub(super) fn private_runs(pm: &File, start: usize, len: usize) -> Option<(Vec<(usize, usize)>, usize)> {
+        if UNSUPPORTED.load(Ordering::Relaxed) {
+            return None;
+        }
+        let ps = super::page_size();
+        let mut regions = [PageRegion::default(); 64];
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        let mut total = 0;
+        let end = (start + len) as u64;
+        let mut from = start as u64;
+        while from < end {
+            let mut arg = PmScanArg {
+                size: std::mem::size_of::<PmScanArg>() as u64,
+                flags: 0,
+                start: from,
+                end,
+                walk_end: 0,
+                vec: regions.as_mut_ptr() as u64,
+                vec_len: regions.len() as u64,
+                max_pages: 0,
+                category_inverted: PAGE_IS_FILE | PAGE_IS_PFNZERO,
+                category_mask: PAGE_IS_PRESENT | PAGE_IS_FILE | PAGE_IS_PFNZERO,
+                category_anyof_mask: 0,
+                return_mask: PAGE_IS_PRESENT,
+            };
+            // SAFETY: `arg` and the region buffer it points to outlive the call.
+            let n = unsafe { libc::ioctl(pm.as_raw_fd(), PAGEMAP_SCAN as _, &mut arg as *mut PmScanArg) };
+            if n < 0 {
+                UNSUPPORTED.store(true, Ordering::Relaxed);
+                return None;
+            }
+            for r in &regions[..n as usize] {
+                let first = (r.start as usize - start) / ps;
+                let count = (r.end - r.start) as usize / ps;
+                total += count;
+                match runs.last_mut() {
+                    Some((s, c)) if *s + *c == first => *c += count,
+                    _ => runs.push((first, count)),
+                }
+            }
+            if arg.walk_end <= from {
+                break;
+            }
+            from = arg.walk_end;
+        }
+        Some((runs, total))
     }
 }
 
@@ -322,6 +424,26 @@ mod tests {
     impl Drop for Region {
         fn drop(&mut self) {
             unsafe { libc::munmap(self.0.cast(), self.1) };
+        }
+    }
+
+    #[test]
+    fn scan_and_read_agree_on_private_pages() {
+        let page = 65536;
+        let snap = Snapshot::capture(&vec![1u8; 4 * page]).unwrap();
+        let mem = Region::new(4 * page);
+        unsafe { snap.map_over(mem.0).unwrap() };
+        let ps = page_size();
+        for p in [0, 1, 2, 9, 40, 41, 63] {
+            mem.bytes()[p * ps + 3] = 2;
+        }
+        let _ = mem.bytes()[50 * ps]; // read only: stays shared
+        let pm = pagemap().expect("pagemap");
+        let read = snap.private_runs_by_read(pm, mem.0).unwrap();
+        assert_eq!(read, (vec![(0, 3), (9, 1), (40, 2), (63, 1)], 7));
+        // Kernels before 6.7 have no PAGEMAP_SCAN; then only the read path exists.
+        if let Some(scanned) = scan::private_runs(pm, mem.0 as usize, snap.len()) {
+            assert_eq!(scanned, read);
         }
     }
 

@@ -1469,6 +1469,26 @@ fn fetch_handler_may_return_redirects_and_json() {
     assert_eq!(resp.body, br#"{"path":"/gone"}"#);
 }
 
+#[test]
+fn fetch_handler_response_meta_is_escaped_natively() {
+    // The shim writes the Response's meta JSON itself: quotes, backslashes,
+    // tabs and non-ASCII text must survive, and a Response built without
+    // headers still carries its default content type.
+    let src = r#"export default { fetch(request) {
+        if (request.url.endsWith('/plain')) return new Response('ok');
+        return new Response(null, { status: 299, statusText: 'W\u00e9ird "q" \\ \t', headers: [['x-v', 'a"b\\c\u00fc\td']] });
+    } }"#;
+    let r = call(src, http("GET", "https://fn.example.com/plain", &[], b""));
+    let resp = r.response.unwrap();
+    assert_eq!((resp.status, resp.status_text.as_str()), (200, ""));
+    assert_eq!(resp.headers, vec![("content-type".to_string(), "text/plain;charset=UTF-8".to_string())]);
+    assert_eq!(resp.body, b"ok");
+    let r = call(src, http("GET", "https://fn.example.com/odd", &[], b""));
+    let resp = r.response.unwrap();
+    assert_eq!((resp.status, resp.status_text.as_str()), (299, "W\u{e9}ird \"q\" \\ \t"));
+    assert_eq!(header(&resp, "x-v"), vec!["a\"b\\c\u{fc}\td"]);
+}
+
 // ---- known bugs ------------------------------------------------------------------------
 
 #[test]
