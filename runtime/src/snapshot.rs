@@ -98,8 +98,10 @@ pub struct ResetStats {
 }
 
 fn page_size() -> usize {
+    // Asked once: sysconf is a libc call, and resets use this per run.
+    static SIZE: OnceLock<usize> = OnceLock::new();
     // SAFETY: sysconf has no preconditions.
-    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+    *SIZE.get_or_init(|| unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize })
 }
 
 impl Snapshot {
