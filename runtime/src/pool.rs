@@ -5,9 +5,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 use std::thread::ThreadId;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 

@@ -268,8 +268,8 @@ impl Snapshot {
     }
 
     /// [`Snapshot::private_runs`] by reading one pagemap entry per page: the
-    /// kernel formats every entry and the scan happens here, several times
-    /// the cost of `PAGEMAP_SCAN`.
+    /// kernel formats every entry and the filtering happens here (slower than
+    /// `PAGEMAP_SCAN`, which filters and merges in the kernel).
     fn private_runs_by_read(&self, pm: &File, base: *mut u8) -> Option<(Vec<(usize, usize)>, usize)> {
         thread_local! {
             static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -286,14 +286,20 @@ impl Snapshot {
                 let e = u64::from_le_bytes(e.try_into().expect("8 bytes"));
                 if e & PM_PRESENT != 0 && e & PM_FILE_OR_SHARED == 0 {
                     total += 1;
-                    match runs.last_mut() {
-                        Some((start, n)) if *start + *n == i => *n += 1,
-                        _ => runs.push((i, 1)),
-                    }
+                    add_run(&mut runs, i, 1);
                 }
             }
             Some((runs, total))
         })
+    }
+}
+
+/// Appends pages `first..first + count` (found in ascending order) to
+/// `runs`, extending the last run when they follow it.
+fn add_run(runs: &mut Vec<(usize, usize)>, first: usize, count: usize) {
+    match runs.last_mut() {
+        Some((start, n)) if *start + *n == first => *n += count,
+        _ => runs.push((first, count)),
     }
 }
 
@@ -374,10 +380,7 @@ mod scan {
                 let first = (r.start as usize - start) / ps;
                 let count = (r.end - r.start) as usize / ps;
                 total += count;
-                match runs.last_mut() {
-                    Some((s, c)) if *s + *c == first => *c += count,
-                    _ => runs.push((first, count)),
-                }
+                super::add_run(&mut runs, first, count);
             }
             if arg.walk_end <= from {
                 break;
