@@ -36,6 +36,14 @@ fi
 echo "== prelude (node --test)"
 node --test runtime/guest/prelude.test.mjs
 
+echo "== lints (rustfmt, clippy with warnings as errors)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
 echo "== rust"
 cargo test --workspace --doc --quiet
 cargo nextest run --workspace --no-fail-fast
+
+echo "== admin API fuzzing (schemathesis, every operation of gateway/openapi.json)"
+cargo build --bin quasm --quiet
+scripts/fuzz-api.sh "$CARGO_TARGET_DIR/debug/quasm"

@@ -101,6 +101,9 @@ settings! {
     max_body_bytes: usize => "QUASM_MAX_BODY_BYTES";
     /// Days executions are kept unless a tenant sets its own [default: 30].
     retention_days: u32 => "QUASM_RETENTION_DAYS";
+    /// Days a dead letter is kept before it is purged with its event
+    /// (0 = until replayed or deleted) [default: 0].
+    dead_letter_retention_days: u32 => "QUASM_DEAD_LETTER_RETENTION_DAYS";
     /// Networks (CIDR, comma-separated) functions may fetch despite the SSRF
     /// rules, e.g. 127.0.0.1/32 for a local test server. Off by default.
     fetch_allow_nets: String => "QUASM_FETCH_ALLOW_NETS";

@@ -236,6 +236,35 @@ async fn syntax_error_columns_count_characters() {
     assert_eq!(r.body["error"]["details"], json!({"line": 2, "column": 27}), "{}", r.text);
 }
 
+/// `POST /check` reports the same syntax error a deploy would, at the same
+/// line and column, and stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_syntax_errors_without_saving() {
+    let s = Server::new(&[]).await;
+    let t = s.token("acme", &["developer"]);
+    let bad = "// é€\nconst s = \"é€\"; const t = @;\nexport default { run() {} };\n";
+    let r = s.ok("POST", "/check", &t, Some(json!({"code": bad})), 200).await;
+    assert_eq!(r["ok"], json!(false), "{r}");
+    let d = &r["diagnostics"][0];
+    assert_eq!(
+        (d["severity"].clone(), d["line"].clone(), d["column"].clone()),
+        (json!("error"), json!(2), json!(27)),
+        "{r}"
+    );
+    assert!(d["message"].as_str().unwrap().starts_with("SyntaxError"), "{r}");
+    let r = s.ok("POST", "/check", &t, Some(json!({"code": "export default { run() { return 1 } }"})), 200).await;
+    assert_eq!(r, json!({"ok": true, "diagnostics": []}));
+    let r = s.call("POST", "/check", Some(&t), Some(&json!({"code": " "}))).await;
+    assert_eq!((r.status, field(&r)), (400, "code"), "{}", r.text);
+    let r = s.call("POST", "/check", Some(&t), Some(&json!({"source": "x"}))).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let viewer = s.token("acme", &["viewer"]);
+    let r = s.call("POST", "/check", Some(&viewer), Some(&json!({"code": "x"}))).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let fns = s.ok("GET", "/functions", &t, None, 200).await;
+    assert_eq!(fns["functions"], json!([]), "a check stores nothing");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credential_errors() {
     let s = Server::new(&[]).await;

@@ -530,8 +530,52 @@ async fn no_event_is_lost_when_a_node_is_killed_mid_delivery() {
         .unwrap()
         .get(0);
     assert_eq!(ok, EVENTS as i64);
-    let retried: i64 = db.query_one("SELECT count(*) FROM deliveries WHERE attempt > 1", &[]).await.unwrap().get(0);
-    assert!(retried >= running_at_kill, "the killed node's deliveries were run again: {retried} < {running_at_kill}");
+    let requeued: i64 =
+        db.query_one("SELECT count(*) FROM deliveries WHERE crash_requeues > 0", &[]).await.unwrap().get(0);
+    assert!(requeued >= running_at_kill, "the killed node's deliveries were run again: {requeued} < {running_at_kill}");
+    let spent: i64 = db.query_one("SELECT count(*) FROM deliveries WHERE attempt <> 1", &[]).await.unwrap().get(0);
+    assert_eq!(spent, 0, "a crash spends no attempt of a handler that never failed");
+}
+
+/// A crash is not a failed attempt: a delivery on its last (and only)
+/// attempt whose node is SIGKILLed goes back to the queue and runs again,
+/// instead of ending as a dead letter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_crash_does_not_spend_the_last_attempt() {
+    let env = Env::new().await;
+    let lease = [("QUASM_NODE_LEASE_SECS", "2")];
+    let victim = Server::start(&env, &[], &lease).await;
+    let t = victim.token("acme", &["admin"]);
+    let slow = r#"export default {
+      async event(event) { await new Promise(r => setTimeout(r, 3000)); return { n: event.payload.n }; },
+    };"#;
+    victim.create_function(&t, "slow", slow).await;
+    subscribe(&victim, &t, json!({"function": "slow", "event_type": "work", "max_attempts": 1})).await;
+    let id =
+        publish(&victim, &t, json!({"type": "work", "payload": {"n": 7}})).await["id"].as_str().unwrap().to_owned();
+    let db = env.db().await;
+    eventually(WAIT, "the delivery running on the victim", || async {
+        let n: i64 =
+            db.query_one("SELECT count(*) FROM deliveries WHERE status = 'running'", &[]).await.unwrap().get(0);
+        (n == 1).then_some(())
+    })
+    .await;
+    victim.signal(libc::SIGKILL);
+    let survivor = Server::start(&env, &[], &lease).await;
+    let row = eventually(Duration::from_secs(60), "the delivery done on the survivor", || async {
+        let r = db
+            .query_one("SELECT status, attempt, crash_requeues FROM deliveries WHERE event_id = $1::text::uuid", &[&id])
+            .await
+            .unwrap();
+        let row: (String, i32, i32) = (r.get(0), r.get(1), r.get(2));
+        (row.0 != "running" && row.0 != "pending").then_some(row)
+    })
+    .await;
+    assert_eq!(row, ("done".to_owned(), 1, 1), "status, attempts, crash requeues");
+    let dead = survivor.ok("GET", "/dead-letters", &t, None, 200).await;
+    assert_eq!(dead["dead_letters"], json!([]), "{dead}");
+    let ok = wait_executions(&survivor, &t, "slow", 1).await;
+    assert_eq!(ok[0]["status"], "ok", "{ok:?}");
 }
 
 /// A batch is published in one transaction: all events, in order, or none.

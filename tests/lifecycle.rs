@@ -371,6 +371,36 @@ async fn http2_and_startup_failures() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("starting the listener"), "{out:?}");
 }
 
+/// A second node on the same database but another local blob directory
+/// could not run versions created through the first: it refuses to start,
+/// saying why and what to do. Nodes that share the directory (or a bucket)
+/// start as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_node_on_other_local_blobs_is_refused() {
+    let env = Env::new().await;
+    let first = Server::start(&env, &[], &[]).await;
+    let same_dir = Server::start(&env, &[], &[]).await;
+    let other_dir = common::tempdir();
+    let out = std::process::Command::new(common::BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &env.db_url])
+        .arg("--data-dir")
+        .arg(other_dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("must share one blob store"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pid {}", first.pid())) || stderr.contains(&format!("pid {}", same_dir.pid())),
+        "{stderr}"
+    );
+    // The running nodes are unaffected.
+    let t = first.token("acme", &["admin"]);
+    first.create_function(&t, "f", "export default { run() { return 1 } }").await;
+    let r = same_dir.ok("POST", "/functions/f/invoke", &t, Some(serde_json::json!({})), 200).await;
+    assert_eq!(r["output"], 1, "{r}");
+}
+
 /// Retention: executions older than the tenant's retention (else the
 /// operator's default) are purged in the background; newer ones stay. The
 /// purge runs at start-up, then every hour.
@@ -425,4 +455,46 @@ async fn retention_purges_old_executions_per_tenant() {
         .unwrap()
         .get(0);
     assert!(oldest < 3600.0, "beta keeps only its fresh execution: oldest is {oldest} s old");
+}
+
+/// Events follow the tenant's retention once every delivery of them ended;
+/// an event with a dead letter stays (until replayed or deleted), unless
+/// the operator sets a dead-letter retention.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_purges_finished_events_and_keeps_dead_letters() {
+    let env = Env::new().await;
+    let s = Server::start(&env, &["--retention-days", "30"], &[]).await;
+    let t = s.token("acme", &["admin"]);
+    s.create_function(&t, "ok", "export default { event(e) { return 1 } }").await;
+    s.create_function(&t, "bad", "export default { event(e) { throw new Error('no') } }").await;
+    s.ok("POST", "/subscriptions", &t, Some(json!({"function": "ok", "event_type": "done"})), 201).await;
+    s.ok("POST", "/subscriptions", &t, Some(json!({"function": "bad", "event_type": "dead", "max_attempts": 1})), 201)
+        .await;
+    for ty in ["done", "dead", "unheard"] {
+        s.ok("POST", "/events", &t, Some(json!({"type": ty})), 202).await;
+    }
+    let db = env.db().await;
+    eventually(Duration::from_secs(20), "both deliveries ended", || async {
+        let n: i64 =
+            db.query_one("SELECT count(*) FROM deliveries WHERE status IN ('done', 'dead')", &[]).await.unwrap().get(0);
+        (n == 2).then_some(())
+    })
+    .await;
+    assert!(s.stop().await.success());
+    db.execute("UPDATE events SET created_at = now() - interval '40 days'", &[]).await.unwrap();
+    db.execute("UPDATE deliveries SET updated_at = now() - interval '40 days'", &[]).await.unwrap();
+    let types = || async {
+        let rows = db.query("SELECT type FROM events ORDER BY type", &[]).await.unwrap();
+        rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>()
+    };
+    let s = Server::start(&env, &["--retention-days", "30"], &[]).await;
+    eventually(Duration::from_secs(20), "the start-up purge", || async { (types().await == ["dead"]).then_some(()) })
+        .await;
+    let dead = s.ok("GET", "/dead-letters", &t, None, 200).await;
+    assert_eq!(dead["dead_letters"].as_array().unwrap().len(), 1, "{dead}");
+    drop(s);
+    // With a dead-letter retention of 7 days, the 40-day-old dead letter goes too.
+    let _s = Server::start(&env, &["--retention-days", "30", "--dead-letter-retention-days", "7"], &[]).await;
+    eventually(Duration::from_secs(20), "the dead letter purged", || async { types().await.is_empty().then_some(()) })
+        .await;
 }

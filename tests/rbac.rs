@@ -87,6 +87,7 @@ fn matrix() -> Vec<(&'static str, &'static str, Option<Value>, &'static str, u16
         ("GET", "/api-keys", None, "admin", 200),
         ("POST", "/api-keys", Some(json!({"name": "new-{role}", "roles": ["viewer"]})), "admin", 201),
         ("DELETE", "/api-keys/{key}", None, "admin", 204),
+        ("POST", "/check", Some(json!({"code": CODE})), "developer", 200),
         ("GET", "/tenant", None, "viewer", 200),
         ("PATCH", "/tenant", Some(json!({"retention_days": 7})), "admin", 200),
         ("GET", "/audit", None, "admin", 200),

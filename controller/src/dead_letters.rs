@@ -62,14 +62,14 @@ fn from_row(r: &tokio_postgres::Row) -> DeadLetter {
         event: DeadEvent {
             id: r.get(1),
             event_type: r.get(2),
-            payload: r.get(3),
+            payload: crate::store::jsonb::get(r, 3),
             key: r.get(4),
             published_at: r.get(5),
         },
         subscription_id: r.get(6),
         function: r.get(7),
         attempts: r.get(8),
-        last_error: r.get(9),
+        last_error: crate::store::jsonb::get_opt(r, 9),
         last_execution_id: r.get(10),
         dead_at: r.get(11),
     }

@@ -64,7 +64,8 @@ fn validate_key(field: &str, k: &Option<String>) -> Result<()> {
         Some(k) if k.is_empty() || k.len() > MAX_KEY_LEN => {
             Err(ControllerError::invalid(field, format!("must be 1-{MAX_KEY_LEN} bytes")))
         }
-        _ => Ok(()),
+        Some(k) => crate::validate::no_nul(field, k),
+        None => Ok(()),
     }
 }
 
@@ -152,7 +153,16 @@ async fn publish_in(
     let row = db
         .query_one(
             &stmt,
-            &[&id, &tenant, &req.event_type, &req.payload, &req.key, &req.idempotency_key, &publisher, &CHANNEL],
+            &[
+                &id,
+                &tenant,
+                &req.event_type,
+                &crate::store::jsonb::Jsonb(&req.payload),
+                &req.key,
+                &req.idempotency_key,
+                &publisher,
+                &CHANNEL,
+            ],
         )
         .await?;
     let (inserted, deliveries): (i64, i64) = (row.get(0), row.get(1));

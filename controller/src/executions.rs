@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::blob::BlobStore;
 use crate::error::{ControllerError, Result};
 use crate::metrics::Metrics;
+use crate::store::jsonb::{self, Jsonb};
 use crate::Controller;
 
 /// Inputs and outputs larger than this (as JSON) go to the blob store.
@@ -208,32 +209,85 @@ async fn write_loop(
         }
         metrics.record_queue_depth.set(rx.len() as i64);
         if !batch.is_empty() {
-            let mut attempt = 0;
-            loop {
-                match write_batch(&db, &*blobs, &mut batch).await {
-                    Ok(n) => {
-                        metrics.records_written.inc_by(n);
-                        break;
-                    }
-                    Err(e) => {
-                        attempt += 1;
-                        // Records whose function was deleted meanwhile fail
-                        // the foreign key; drop those rather than retry forever.
-                        tracing::warn!("writing {} execution records failed (attempt {attempt}): {e}", batch.len());
-                        if attempt >= 5 {
-                            tracing::error!("dropping {} execution records after {attempt} attempts", batch.len());
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                    }
-                }
-            }
+            write_resilient(&db, &*blobs, &mut batch, &metrics).await;
             batch.clear();
         }
         for w in waiters.drain(..) {
             let _ = w.send(());
         }
     }
+}
+
+/// True when Postgres itself refused the data (a constraint, a value it
+/// cannot store): retrying the same rows cannot help, splitting can.
+fn refused_by_database(e: &ControllerError) -> bool {
+    matches!(e, ControllerError::Store(crate::store::StoreError::Db(db)) if db.as_db_error().is_some())
+}
+
+/// Writes a batch so that one record can never cost another: a batch the
+/// database refuses is split and written record by record; a record it
+/// still refuses is kept without its input, output and logs (status,
+/// timings and error stay); only a record whose function was deleted
+/// meanwhile is dropped. Connection failures are retried with backoff.
+async fn write_resilient(
+    db: &deadpool_postgres::Pool,
+    blobs: &dyn BlobStore,
+    batch: &mut [ExecutionRecord],
+    metrics: &Metrics,
+) {
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1..=8 {
+        match write_batch(db, blobs, batch).await {
+            Ok(n) => {
+                metrics.records_written.inc_by(n);
+                return;
+            }
+            Err(e) if refused_by_database(&e) || batch.len() == 1 => {
+                tracing::warn!(
+                    "the database refused a batch of {} execution records: {e}; writing them one by one",
+                    batch.len()
+                );
+                break;
+            }
+            Err(e) => {
+                tracing::warn!("writing {} execution records failed (attempt {attempt}): {e}", batch.len());
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    for r in batch.iter_mut() {
+        match write_batch(db, blobs, std::slice::from_mut(r)).await {
+            Ok(n) => {
+                metrics.records_written.inc_by(n);
+            }
+            Err(e) => {
+                let mut kept = stripped(r, &e);
+                match write_batch(db, blobs, std::slice::from_mut(&mut kept)).await {
+                    Ok(n) => {
+                        tracing::warn!(execution = %r.id, "execution record kept without its data: {e}");
+                        metrics.records_written.inc_by(n);
+                    }
+                    Err(e2) => tracing::error!(execution = %r.id, "dropping an execution record: {e}; then {e2}"),
+                }
+            }
+        }
+    }
+}
+
+/// The record without the values that could not be stored, and a log line
+/// that says so.
+fn stripped(r: &ExecutionRecord, e: &ControllerError) -> ExecutionRecord {
+    let mut kept = r.clone();
+    kept.input = None;
+    kept.output = None;
+    kept.logs = serde_json::json!([{
+        "level": "error",
+        "time_ms": r.created_at.timestamp_millis(),
+        "message": format!("quasm: this execution's input, output and logs could not be stored ({e})"),
+    }]);
+    kept.logs_truncated = true;
+    kept
 }
 
 const COPY_SQL: &str = "COPY executions (id, tenant_id, function_id, function_name, version, trigger, trigger_ref, \
@@ -323,13 +377,13 @@ async fn write_batch(
                 &r.duration_us,
                 &r.cpu_time_us,
                 &r.peak_memory_bytes,
-                &r.input,
+                &jsonb::opt(&r.input),
                 input_key,
-                &r.output,
+                &jsonb::opt(&r.output),
                 output_key,
-                &r.logs,
+                &Jsonb(&r.logs),
                 &r.logs_truncated,
-                &r.error,
+                &jsonb::opt(&r.error),
             ])
             .await?;
     }
@@ -361,7 +415,7 @@ impl Controller {
                 &r.status,
                 &r.created_at,
                 &r.started_at,
-                &r.input,
+                &jsonb::opt(&r.input),
                 &self.node_id(),
             ],
         )
@@ -396,11 +450,11 @@ impl Controller {
                 &r.duration_us,
                 &r.cpu_time_us,
                 &r.peak_memory_bytes,
-                &r.output,
+                &jsonb::opt(&r.output),
                 &output_key,
-                &r.logs,
+                &Jsonb(&r.logs),
                 &r.logs_truncated,
-                &r.error,
+                &jsonb::opt(&r.error),
                 &r.version,
             ],
         )
@@ -483,9 +537,9 @@ fn from_row(r: &tokio_postgres::Row, full: bool) -> Execution {
         cpu_time_ms: us(r.get(10)),
         peak_memory_bytes: r.get(11),
         logs_truncated: r.get(12),
-        error: r.get(13),
-        input: if full { r.get(14) } else { None },
-        output: if full { r.get(16) } else { None },
-        logs: if full { Some(r.get(18)) } else { None },
+        error: jsonb::get_opt(r, 13),
+        input: if full { jsonb::get_opt(r, 14) } else { None },
+        output: if full { jsonb::get_opt(r, 16) } else { None },
+        logs: if full { Some(jsonb::get(r, 18)) } else { None },
     }
 }

@@ -24,6 +24,7 @@ pub struct CreateFunction {
     pub env: BTreeMap<String, String>,
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "crate::serde_strict::option_object")]
     pub limits: Option<Limits>,
     pub enabled: Option<bool>,
     pub isolation: Option<Isolation>,

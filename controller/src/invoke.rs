@@ -108,7 +108,7 @@ impl Controller {
         if !deployed.enabled {
             return Err(ControllerError::Disabled(call.function));
         }
-        let _permit = match self.quotas.acquire(&call.tenant, deployed.function_id).await {
+        let _permit = match self.quotas.acquire(&call.tenant, deployed.function_id, self.live_nodes()).await {
             Ok(p) => p,
             Err(e) => {
                 self.metrics.throttled.get_or_create(&crate::metrics::ReasonLabels { reason: "concurrency" }).inc();
@@ -236,7 +236,7 @@ impl Controller {
             .await?
             .execute(
                 "UPDATE executions SET status = 'error', finished_at = now(), error = $2 WHERE id = $1",
-                &[&id, &error],
+                &[&id, &crate::store::jsonb::Jsonb(&error)],
             )
             .await?;
         Ok(())

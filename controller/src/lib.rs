@@ -13,6 +13,7 @@ pub mod blob;
 pub mod bundle;
 pub mod cache;
 pub mod changes;
+pub mod check;
 pub mod dead_letters;
 pub mod error;
 pub mod events;
@@ -30,6 +31,7 @@ pub mod retention;
 pub mod routes;
 pub mod schedules;
 pub mod secrets;
+pub mod serde_strict;
 pub mod store;
 pub mod subscriptions;
 pub mod tenants;
@@ -67,6 +69,9 @@ pub struct ControllerConfig {
     pub recorder: executions::RecorderConfig,
     /// Executions older than this are purged, unless a tenant sets its own.
     pub default_retention_days: u32,
+    /// Dead letters older than this are purged with their event (0: kept
+    /// until replayed or deleted).
+    pub dead_letter_retention_days: u32,
     /// How often the retention purge runs.
     pub retention_interval: Duration,
     /// A node that has not renewed its lease for this long is presumed
@@ -84,6 +89,7 @@ impl Default for ControllerConfig {
             quotas: Default::default(),
             recorder: Default::default(),
             default_retention_days: 30,
+            dead_letter_retention_days: 0,
             retention_interval: Duration::from_secs(3600),
             node_lease: Duration::from_secs(15),
             cron_grace: Duration::from_secs(60),
@@ -106,6 +112,9 @@ pub struct Controller {
     pub(crate) alerts: alerts::Alerts,
     /// Cancelled when the process stops: triggers stop claiming work.
     stopping: tokio_util::sync::CancellationToken,
+    /// Live nodes sharing the database (this one included), as of the last
+    /// heartbeat: quotas and rate limits are split among them.
+    live_nodes: std::sync::atomic::AtomicUsize,
     /// Trigger runs in flight (cron slots, event deliveries, manual runs),
     /// awaited on shutdown.
     runs: tokio_util::task::TaskTracker,
@@ -167,6 +176,7 @@ impl Controller {
             node: nodes::Node::new(config.node_lease),
             alerts,
             stopping: Default::default(),
+            live_nodes: std::sync::atomic::AtomicUsize::new(1),
             runs: Default::default(),
             run_threads,
             scheduler: Default::default(),
@@ -174,6 +184,7 @@ impl Controller {
             live: Default::default(),
             config,
         });
+        controller.check_shared_blob_store().await?;
         // Registered before any work is claimed in this node's name.
         controller.renew_lease().await?;
         tokio::spawn(nodes::heartbeat(Arc::downgrade(&controller)));
@@ -197,6 +208,8 @@ impl Controller {
             );
         }
         self.flush().await;
+        // Outcomes of the runs above may still be raising alerts.
+        self.drain_alerts(grace.max(Duration::from_secs(5))).await;
         if let Err(e) = self.leave().await {
             tracing::warn!("leaving the cluster: {e}");
         }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::error::{ControllerError, Result};
 use crate::Controller;
 
 /// SQL condition true when the node `$node` (substitute a column or a
@@ -59,9 +59,46 @@ pub(crate) async fn heartbeat(controller: Weak<Controller>) {
 }
 
 impl Controller {
+    /// Live nodes sharing this database (at least 1: this one), as of the
+    /// last heartbeat; each node enforces its share of the cluster-wide
+    /// quotas and rate limits.
+    pub fn live_nodes(&self) -> usize {
+        self.live_nodes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// This process's node id.
     pub fn node_id(&self) -> Uuid {
         self.node.id
+    }
+
+    /// Refuses to join a cluster whose live nodes keep their bundles
+    /// elsewhere: a version created through one node must run on every
+    /// node, so all must share one blob store (one S3 bucket, or one local
+    /// directory of one host).
+    pub(crate) async fn check_shared_blob_store(&self) -> Result<()> {
+        let mine = self.blobs.location();
+        let db = self.db().await?;
+        let other = db
+            .query_opt(
+                "SELECT hostname, pid, blob_store FROM nodes
+                 WHERE id <> $1 AND expires_at > now() AND blob_store IS DISTINCT FROM $2 LIMIT 1",
+                &[&self.node.id, &mine],
+            )
+            .await?;
+        if let Some(row) = other {
+            let (host, pid, theirs): (String, i32, Option<String>) = (row.get(0), row.get(1), row.get(2));
+            return Err(ControllerError::Invalid {
+                field: "blob store".into(),
+                message: format!(
+                    "another quasm node (pid {pid} on host {host}) uses this database with its bundles in {}, \
+                     but this node would keep them in {mine}: nodes sharing a database must share one blob \
+                     store, or versions created through one cannot run on another. Configure the same S3 \
+                     bucket (s3_endpoint, s3_bucket) on every node; see README, Scaling out.",
+                    theirs.as_deref().unwrap_or("an unknown store (an older quasm)")
+                ),
+            });
+        }
+        Ok(())
     }
 
     pub(crate) async fn renew_lease(&self) -> Result<()> {
@@ -70,13 +107,15 @@ impl Controller {
         let pid = std::process::id() as i32;
         let db = self.db().await?;
         db.execute(
-            "INSERT INTO nodes (id, hostname, pid, expires_at)
-             VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+            "INSERT INTO nodes (id, hostname, pid, expires_at, blob_store)
+             VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)
              ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), expires_at = EXCLUDED.expires_at",
-            &[&self.node.id, &host, &pid, &lease],
+            &[&self.node.id, &host, &pid, &lease, &self.blobs.location()],
         )
         .await?;
         db.execute(&format!("DELETE FROM nodes WHERE expires_at < now() - interval '{FORGET_AFTER}'"), &[]).await?;
+        let live: i64 = db.query_one("SELECT count(*) FROM nodes WHERE expires_at > now()", &[]).await?.get(0);
+        self.live_nodes.store((live as usize).max(1), std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
@@ -108,7 +147,7 @@ impl Controller {
     }
 }
 
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_owned())
         .unwrap_or_else(|_| "unknown".into())

@@ -1,6 +1,9 @@
-//! Execution retention: a background task deletes executions older than
-//! their tenant's retention (30 days by default), in batches so a large
-//! purge never holds long locks. Safe to run on every node at once.
+//! Retention: a background task deletes history older than its tenant's
+//! retention (30 days by default) — executions, events whose deliveries
+//! all ended (with those deliveries), schedule slot records and alert
+//! notifications — in batches so a large purge never holds long locks.
+//! Dead letters stay until replayed or deleted unless the operator sets
+//! `dead_letter_retention_days`. Safe to run on every node at once.
 
 use std::sync::Weak;
 
@@ -24,29 +27,83 @@ pub(crate) async fn run(controller: Weak<Controller>) {
     }
 }
 
+/// The tenant's retention in days for the row aliased `x` (column
+/// `tenant_id`), else the operator's default (`$1`).
+const RETENTION: &str = "make_interval(days => coalesce(
+    (SELECT (t.settings->>'retention_days')::int FROM tenants t WHERE t.id = x.tenant_id), $1))";
+
+/// What is purged: `(what, DELETE statement)`, each with `$1` the default
+/// retention in days, `$2` the batch size and (where used) `$3` the
+/// dead-letter retention.
+fn purges() -> [(&'static str, String); 4] {
+    [
+        (
+            "executions",
+            format!(
+                "DELETE FROM executions WHERE id IN (
+                     SELECT x.id FROM executions x WHERE x.created_at < now() - {RETENTION} LIMIT $2)"
+            ),
+        ),
+        // An event goes once no delivery of it is waiting, running, or a
+        // dead letter still kept; its deliveries go with it (cascade).
+        (
+            "events",
+            format!(
+                "DELETE FROM events WHERE id IN (
+                     SELECT x.id FROM events x WHERE x.created_at < now() - {RETENTION}
+                       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = x.id AND d.status <> 'done'
+                           AND NOT (d.status = 'dead' AND $3 > 0 AND d.updated_at < now() - make_interval(days => $3)))
+                     LIMIT $2)"
+            ),
+        ),
+        (
+            "schedule slot records",
+            format!(
+                "DELETE FROM schedule_runs WHERE id IN (
+                     SELECT x.id FROM schedule_runs x WHERE x.slot_at < now() - {RETENTION}
+                       AND x.status NOT IN ('queued', 'running') LIMIT $2)"
+            ),
+        ),
+        (
+            "alert notifications",
+            format!(
+                "DELETE FROM alert_notifications WHERE id IN (
+                     SELECT x.id FROM alert_notifications x WHERE x.at < now() - {RETENTION} LIMIT $2)"
+            ),
+        ),
+    ]
+}
+
 impl Controller {
-    /// Deletes every expired execution; returns how many.
+    /// Deletes every expired execution, event, slot record and
+    /// notification; returns how many executions went.
     pub async fn purge_expired(&self) -> Result<u64> {
         let default_days = i32::try_from(self.config.default_retention_days).unwrap_or(i32::MAX);
-        let mut total = 0;
-        loop {
-            let db = self.db().await?;
-            let n = db
-                .execute(
-                    "DELETE FROM executions WHERE id IN (
-                         SELECT e.id FROM executions e LEFT JOIN tenants t ON t.id = e.tenant_id
-                         WHERE e.created_at < now() - make_interval(days =>
-                               coalesce((t.settings->>'retention_days')::int, $1))
-                         LIMIT $2)",
-                    &[&default_days, &BATCH],
-                )
-                .await?;
-            total += n;
-            if n < BATCH as u64 {
-                // Expired env.KV entries (already invisible to functions).
-                db.execute("DELETE FROM kv WHERE expires_at < now()", &[]).await?;
-                return Ok(total);
+        let dead_days = i32::try_from(self.config.dead_letter_retention_days).unwrap_or(i32::MAX);
+        let mut executions = 0;
+        for (what, sql) in purges() {
+            let mut total = 0;
+            loop {
+                let db = self.db().await?;
+                let n = if sql.contains("$3") {
+                    db.execute(&sql, &[&default_days, &BATCH, &dead_days]).await?
+                } else {
+                    db.execute(&sql, &[&default_days, &BATCH]).await?
+                };
+                total += n;
+                if n < BATCH as u64 {
+                    break;
+                }
+            }
+            if total > 0 && what != "executions" {
+                tracing::info!("retention: purged {total} {what}");
+            }
+            if what == "executions" {
+                executions = total;
             }
         }
+        // Expired env.KV entries (already invisible to functions).
+        self.db().await?.execute("DELETE FROM kv WHERE expires_at < now()", &[]).await?;
+        Ok(executions)
     }
 }

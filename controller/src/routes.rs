@@ -280,10 +280,10 @@ impl Controller {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
     use super::*;
 
-    fn route(id: i64, method: Option<&str>, path: &str) -> Route {
+    pub fn route(id: i64, method: Option<&str>, path: &str) -> Route {
         Route {
             id,
             method: method.map(str::to_owned),
@@ -294,6 +294,12 @@ mod tests {
             created_at: chrono::Utc::now(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::route;
+    use super::*;
 
     #[test]
     fn params_wildcards_and_methods() {
@@ -321,6 +327,40 @@ mod tests {
         {
             let e = to_matchit(p).unwrap_err().to_string();
             assert!(e.starts_with("path: ") && e.contains(why), "{p}: {e}");
+        }
+    }
+}
+
+/// Properties over arbitrary paths (proptest): compiling and matching never
+/// panic; a parameter captures exactly its segment.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::tests_support::route;
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn any_route_path_compiles_or_is_refused_naming_path(p in "\\PC{0,40}") {
+            if let Err(e) = to_matchit(&p) {
+                prop_assert!(e.to_string().starts_with("path: "));
+            }
+        }
+
+        #[test]
+        fn any_request_path_matches_or_not(p in "/\\PC{0,40}", m in "[A-Z]{1,7}") {
+            let t = RouteTable::build(vec![route(1, None, "/orders/:id"), route(2, Some("GET"), "/files/*")]).unwrap();
+            let _ = t.find(&m, &p);
+        }
+
+        #[test]
+        fn a_parameter_captures_its_segment(seg in "[^/?#]{1,30}") {
+            let t = RouteTable::build(vec![route(1, None, "/orders/:id")]).unwrap();
+            let m = t.find("GET", &format!("/orders/{seg}")).unwrap();
+            prop_assert_eq!(&m.params, &vec![("id".to_string(), seg.clone())]);
         }
     }
 }

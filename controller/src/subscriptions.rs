@@ -26,6 +26,7 @@ pub struct CreateSubscription {
     pub event_type: String,
     pub filter: Option<serde_json::Map<String, serde_json::Value>>,
     pub max_attempts: Option<i32>,
+    #[serde(default, deserialize_with = "crate::serde_strict::option_object")]
     pub backoff: Option<BackoffInput>,
 }
 
@@ -298,5 +299,46 @@ mod tests {
         assert_eq!(b.delay_ms(2, 0.0), 100.0);
         assert!(b.delay_ms(2, 0.999) < 200.0);
         assert_eq!(b.base_delay_ms(1000), 1000.0);
+    }
+}
+
+/// Properties over arbitrary filters and globs (proptest): never a panic;
+/// a refused filter names a `filter.` field; a LIKE pattern never lets an
+/// unescaped `_` or `%` through except for `*`.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn json_leaf() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "\\PC{0,8}".prop_map(serde_json::Value::from),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn any_flat_filter_nests_or_is_refused(keys in proptest::collection::vec("[a-c.]{0,6}", 0..6), leaf in json_leaf()) {
+            let flat: serde_json::Map<_, _> = keys.into_iter().map(|k| (k, leaf.clone())).collect();
+            match nest_filter(flat) {
+                Ok(v) => prop_assert!(v.is_object()),
+                Err(e) => prop_assert!(e.to_string().starts_with("filter."), "{e}"),
+            }
+        }
+
+        #[test]
+        fn any_glob_becomes_a_safe_like_pattern_or_is_refused(g in "\\PC{0,30}") {
+            if let Ok(like) = glob_to_like(&g) {
+                let stars = g.matches('*').count();
+                prop_assert_eq!(like.matches('%').count(), stars);
+                prop_assert!(!like.replace("\\_", "").contains('_'));
+            }
+        }
     }
 }

@@ -21,6 +21,14 @@ pub fn name(field: &str, value: &str) -> Result<()> {
     }
 }
 
+/// Text stored in a text column: Postgres cannot hold the NUL character.
+pub fn no_nul(field: &str, value: &str) -> Result<()> {
+    if value.contains('\0') {
+        return Err(ControllerError::invalid(field, "must not contain the NUL character (\\u0000)"));
+    }
+    Ok(())
+}
+
 pub fn tags(tags: &[String]) -> Result<()> {
     if tags.len() > 32 {
         return Err(ControllerError::invalid("tags", "at most 32 tags"));

@@ -55,7 +55,8 @@ impl Default for GatewayConfig {
 pub struct Gateway {
     controller: Arc<Controller>,
     jwt: JwtVerifier,
-    limits: Arc<ratelimit::RateLimits>,
+    /// Rebuilt when the live node count changes (see [`Gateway::limits`]).
+    limits: arc_swap::ArcSwap<ratelimit::RateLimits>,
     config: GatewayConfig,
 }
 
@@ -66,7 +67,8 @@ pub fn dev_cert_path(data_dir: &std::path::Path) -> PathBuf {
 
 impl Gateway {
     pub fn new(controller: Arc<Controller>, jwt: JwtVerifier, config: GatewayConfig) -> Arc<Self> {
-        Arc::new(Self { limits: ratelimit::RateLimits::new(&config.rate_limits), controller, jwt, config })
+        let limits = arc_swap::ArcSwap::new(ratelimit::RateLimits::new(&config.rate_limits, controller.live_nodes()));
+        Arc::new(Self { limits, controller, jwt, config })
     }
 
     pub fn controller(&self) -> &Arc<Controller> {
@@ -103,12 +105,30 @@ impl Gateway {
 
     /// The client's rate limit, before anything else is done for it.
     fn rate_limit_client(&self, headers: &HeaderMap, peer: SocketAddr) -> Result<(), Problem> {
-        self.limits.check_client(|| client_key(headers, peer)).map_err(|r| self.refused(r))
+        self.limits().check_client(|| client_key(headers, peer)).map_err(|r| self.refused(r))
+    }
+
+    /// The rate limiters for the current node count: each node enforces
+    /// its share of the cluster-wide rates.
+    fn limits(&self) -> arc_swap::Guard<Arc<ratelimit::RateLimits>> {
+        let nodes = self.controller.live_nodes();
+        let current = self.limits.load();
+        if current.nodes == nodes {
+            return current;
+        }
+        // Two requests racing here build the same limiters; either wins.
+        self.limits.store(ratelimit::RateLimits::new(&self.config.rate_limits, nodes));
+        self.limits.load()
     }
 
     /// The tenant's and function's rate limits.
     fn rate_limit(&self, tenant: &str, function: Option<&str>) -> Result<(), Problem> {
-        self.limits.check_scoped(tenant, function).map_err(|r| self.refused(r))
+        self.limits().check_scoped(tenant, function).map_err(|r| self.refused(r))
+    }
+
+    /// The tenant's budget of code checks.
+    fn rate_limit_checks(&self, tenant: &str) -> Result<(), Problem> {
+        self.limits().check_code_checks(tenant).map_err(|r| self.refused(r))
     }
 
     /// Counts a refusal and makes it a 429.

@@ -1,6 +1,13 @@
 //! Request-rate limits (governor's GCRA): per tenant, per function and per
 //! client (API key, else IP address). Each is a steady rate with a burst;
 //! 0 turns a limit off. A refused request gets 429 with `Retry-After`.
+//!
+//! The configured rates hold across the cluster: with N live nodes each
+//! node allows ⌈rate / N⌉ per second (and that share of the burst), so a
+//! load balancer spreading requests evenly sees the configured rate, within
+//! N − 1 requests per second of rounding. A client pinned to one node gets
+//! that node's share. The gateway rebuilds its limiters when the node count
+//! changes (seen at each heartbeat, a third of the node lease).
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -26,10 +33,18 @@ pub struct RateLimitConfig {
 type Limiter = DefaultKeyedRateLimiter<String>;
 
 pub struct RateLimits {
+    /// The live node count these limiters were sized for.
+    pub nodes: usize,
     tenant: Option<Limiter>,
     function: Option<Limiter>,
     client: Option<Limiter>,
+    /// Code checks per tenant (`POST /api/v1/check` compiles on every
+    /// keystroke pause): always on, whatever the configuration.
+    check: Option<Limiter>,
 }
+
+/// Code checks a tenant may run per second, with a burst of twice that.
+pub const CHECK_RPS: u32 = 20;
 
 /// Which limit refused a request and when to retry.
 pub struct Refused {
@@ -50,12 +65,16 @@ fn check(l: &Option<Limiter>, key: &str, scope: &'static str) -> Result<(), Refu
 }
 
 impl RateLimits {
-    pub fn new(c: &RateLimitConfig) -> Arc<Self> {
+    /// Limiters for one of `nodes` live nodes.
+    pub fn new(c: &RateLimitConfig, nodes: usize) -> Arc<Self> {
         let burst = c.burst_seconds.unwrap_or(1);
+        let share = |rps: u32| if rps == 0 { 0 } else { rps.div_ceil(nodes.max(1) as u32).max(1) };
         let limits = Arc::new(Self {
-            tenant: limiter(c.tenant_rps, burst),
-            function: limiter(c.function_rps, burst),
-            client: limiter(c.client_rps, burst),
+            nodes,
+            tenant: limiter(share(c.tenant_rps), burst),
+            function: limiter(share(c.function_rps), burst),
+            client: limiter(share(c.client_rps), burst),
+            check: limiter(CHECK_RPS, 2),
         });
         // Keyed limiters remember every key; forget idle ones.
         let weak = Arc::downgrade(&limits);
@@ -63,7 +82,7 @@ impl RateLimits {
             loop {
                 tokio::time::sleep(Duration::from_secs(60)).await;
                 let Some(l) = weak.upgrade() else { return };
-                for x in [&l.tenant, &l.function, &l.client].into_iter().flatten() {
+                for x in [&l.tenant, &l.function, &l.client, &l.check].into_iter().flatten() {
                     x.retain_recent();
                     x.shrink_to_fit();
                 }
@@ -79,6 +98,11 @@ impl RateLimits {
             Some(_) => check(&self.client, &client(), "client"),
             None => Ok(()),
         }
+    }
+
+    /// Checks the tenant's budget of code checks.
+    pub fn check_code_checks(&self, tenant: &str) -> Result<(), Refused> {
+        check(&self.check, tenant, "code check")
     }
 
     /// Checks the tenant's and (if known) the function's limit.
@@ -97,18 +121,28 @@ mod tests {
 
     #[tokio::test]
     async fn limits_apply_per_key_with_retry_after() {
-        let l = RateLimits::new(&RateLimitConfig { tenant_rps: 2, ..Default::default() });
+        let l = RateLimits::new(&RateLimitConfig { tenant_rps: 2, ..Default::default() }, 1);
         assert!(l.check_scoped("a", None).is_ok());
         assert!(l.check_scoped("a", None).is_ok());
         let refused = l.check_scoped("a", None).err().expect("third call within a second is refused");
         assert_eq!(refused.scope, "tenant");
         assert!(refused.retry_after > Duration::ZERO && refused.retry_after <= Duration::from_secs(1));
         assert!(l.check_scoped("b", None).is_ok(), "another tenant has its own budget");
-        let c = RateLimits::new(&RateLimitConfig { client_rps: 1, ..Default::default() });
+        let c = RateLimits::new(&RateLimitConfig { client_rps: 1, ..Default::default() }, 1);
         assert!(c.check_client(|| "ip1".into()).is_ok());
         assert_eq!(c.check_client(|| "ip1".into()).err().map(|r| r.scope), Some("client"));
         assert!(c.check_client(|| "ip2".into()).is_ok());
-        let off = RateLimits::new(&RateLimitConfig::default());
+        let off = RateLimits::new(&RateLimitConfig::default(), 1);
         assert!((0..1000).all(|_| off.check_scoped("a", Some("f")).and(off.check_client(|| "ip".into())).is_ok()));
+    }
+
+    #[tokio::test]
+    async fn each_node_allows_its_share() {
+        let l = RateLimits::new(&RateLimitConfig { tenant_rps: 10, ..Default::default() }, 3);
+        let allowed = (0..10).filter(|_| l.check_scoped("a", None).is_ok()).count();
+        assert_eq!(allowed, 4, "ceil(10 / 3) of the burst on one of three nodes");
+        let l = RateLimits::new(&RateLimitConfig { tenant_rps: 1, ..Default::default() }, 5);
+        assert!(l.check_scoped("a", None).is_ok(), "a share is never 0 (which would mean unlimited)");
+        assert!(l.check_scoped("a", None).is_err());
     }
 }

@@ -276,6 +276,16 @@ pub(crate) async fn drive(
                     pending.push(run_op(id, op, &tenant, &req.services, fetcher, rules, fetch_limits.clone()));
                 }
                 if pending.is_empty() && timer_ms < 0.0 {
+                    // The interrupt handler stops a job that ran past the
+                    // deadline (or was cancelled) with an uncatchable error
+                    // the job queue swallows, leaving the promise pending:
+                    // that is a timeout (or a cancel), not a hung handler.
+                    if is_cancelled() {
+                        break failed(Status::Cancelled, "Cancelled", "the invocation was cancelled");
+                    }
+                    if Instant::now() >= deadline {
+                        break timeout_end(limits);
+                    }
                     break failed(
                         Status::Error,
                         "Error",

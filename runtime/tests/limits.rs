@@ -20,6 +20,23 @@ fn infinite_loop_times_out_near_the_deadline() {
     assert_healthy();
 }
 
+/// A loop after an `await` runs in a promise job; stopping it at the
+/// deadline is a timeout too, not "a promise that never settled".
+#[test]
+fn infinite_loop_after_an_await_times_out() {
+    let limits = Limits { timeout_ms: 300, ..Default::default() };
+    let r = run_limited("export default { async run() { await null; for (;;) {} } }", json!(null), limits);
+    assert_eq!(r.status, Status::Timeout, "{r:?}");
+    assert!(r.error.as_ref().unwrap().message.contains("300 ms"), "{:?}", r.error);
+    let r = run_limited(
+        "export default { async run() { await new Promise(r => setTimeout(r, 10)); while (true) {} } }",
+        json!(null),
+        Limits { timeout_ms: 200, ..Default::default() },
+    );
+    assert_eq!(r.status, Status::Timeout, "{r:?}");
+    assert_healthy();
+}
+
 #[test]
 fn async_wait_times_out() {
     let limits = Limits { timeout_ms: 150, ..Default::default() };

@@ -94,6 +94,9 @@ async fn run(s: &Settings, db_url: String) -> anyhow::Result<ExitCode> {
     if let Some(v) = s.retention_days {
         cc.default_retention_days = v;
     }
+    if let Some(v) = s.dead_letter_retention_days {
+        cc.dead_letter_retention_days = v;
+    }
     if let Some(v) = s.node_lease_secs {
         cc.node_lease = Duration::from_secs(v.max(1));
     }

@@ -15,6 +15,7 @@ pub mod evaluate;
 mod rules;
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use chrono::{DateTime, Utc};
@@ -162,7 +163,9 @@ impl Alert {
             t += &format!("\nand {} more failures since the last alert (rate limit)", self.suppressed);
         }
         t += &format!("\nrule: {}", self.rule);
-        t
+        // A notice for people (and a text column): a NUL the function put
+        // in its error message is shown as U+FFFD rather than failing it.
+        t.replace('\0', "\u{FFFD}")
     }
 
     /// The generic webhook's body.
@@ -193,6 +196,9 @@ pub(crate) struct Alerts {
     receiver: parking_lot::Mutex<Option<mpsc::Receiver<Observed>>>,
     mailer: Option<email::Mailer>,
     deliveries: Arc<tokio::sync::Semaphore>,
+    /// Outcomes queued or being evaluated, plus notifications being sent:
+    /// shutdown waits for this to reach 0 so no alert is lost at SIGTERM.
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
     dropped: Counter,
     sent: Counter,
     failed: Counter,
@@ -215,10 +221,30 @@ impl Alerts {
             receiver: parking_lot::Mutex::new(Some(receiver)),
             mailer,
             deliveries: Arc::new(tokio::sync::Semaphore::new(DELIVERIES)),
+            in_flight: Default::default(),
             dropped,
             sent,
             failed,
         })
+    }
+}
+
+impl Controller {
+    /// Waits (up to `limit`) until every queued outcome is evaluated and
+    /// every notification it caused is sent; called at shutdown, after the
+    /// runs that produce outcomes have ended.
+    pub(crate) async fn drain_alerts(&self, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.alerts.in_flight.load(Ordering::SeqCst) > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(
+                    "shutdown: {} alert outcomes or notifications still pending after {limit:?}",
+                    self.alerts.in_flight.load(Ordering::SeqCst)
+                );
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 }
 
@@ -258,17 +284,20 @@ async fn run(controller: Weak<Controller>, mut rx: mpsc::Receiver<Observed>) {
                     // evaluation of other outcomes.
                     let c = c.clone();
                     let slots = c.alerts.deliveries.clone();
+                    c.alerts.in_flight.fetch_add(1, Ordering::SeqCst);
                     tokio::spawn(async move {
                         let _slot = slots.acquire_owned().await;
                         if let Err(e) = c.notify(rule, alert).await {
                             tracing::warn!(rule, "alert notification: {e}");
                         }
+                        c.alerts.in_flight.fetch_sub(1, Ordering::SeqCst);
                     });
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(rule, "evaluating an alert rule: {e}"),
             }
         }
+        c.alerts.in_flight.fetch_sub(batch.len(), Ordering::SeqCst);
         batch.clear();
     }
 }
@@ -399,7 +428,7 @@ impl Controller {
                     &alert.execution_id,
                     &message,
                     &error.is_none(),
-                    &error,
+                    &error.as_ref().map(|e| e.replace('\0', "\u{FFFD}")),
                 ],
             )
             .await?;
@@ -450,7 +479,9 @@ impl Controller {
             status: result.status.as_str(),
             error: result.error.as_ref().map(|e| format!("{}: {}", e.name, e.message)),
         };
+        self.alerts.in_flight.fetch_add(1, Ordering::SeqCst);
         if self.alerts.queue.try_send(observed).is_err() {
+            self.alerts.in_flight.fetch_sub(1, Ordering::SeqCst);
             self.alerts.dropped.inc();
         }
     }

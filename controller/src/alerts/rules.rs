@@ -76,6 +76,7 @@ pub struct CreateAlertRule {
     pub consecutive_failures: Option<i32>,
     #[serde(default)]
     pub on_recovery: bool,
+    #[serde(deserialize_with = "crate::serde_strict::object")]
     pub channel: ChannelSpec,
     pub min_interval_secs: Option<i32>,
     pub enabled: Option<bool>,
@@ -91,6 +92,7 @@ pub struct UpdateAlertRule {
     #[serde(default, deserialize_with = "present")]
     pub consecutive_failures: Option<Option<i32>>,
     pub on_recovery: Option<bool>,
+    #[serde(default, deserialize_with = "crate::serde_strict::option_object")]
     pub channel: Option<ChannelSpec>,
     pub min_interval_secs: Option<i32>,
     pub enabled: Option<bool>,

@@ -29,6 +29,11 @@ fn io(key: &str) -> impl Fn(std::io::Error) -> BlobError + '_ {
 }
 
 impl BlobStore for FsBlobStore {
+    fn location(&self) -> String {
+        let dir = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        format!("local directory {} on host {}", dir.display(), crate::nodes::hostname())
+    }
+
     fn put(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<(), BlobError>> {
         let (path, tmp_dir, key) = (self.path(key), self.root.join(".tmp"), key.to_owned());
         Box::pin(async move {

@@ -24,6 +24,9 @@ pub trait BlobStore: Send + Sync {
     fn put(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<(), BlobError>>;
     fn get(&self, key: &str) -> BoxFuture<'static, Result<Option<Vec<u8>>, BlobError>>;
     fn delete(&self, key: &str) -> BoxFuture<'static, Result<(), BlobError>>;
+    /// Where the blobs are, as every node sharing a database must see the
+    /// same (`local directory /var/lib/quasm/blobs on host a`, `S3 ...`).
+    fn location(&self) -> String;
 }
 
 /// The key of `bytes` stored as `kind` (e.g. `bundles`):

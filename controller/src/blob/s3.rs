@@ -33,6 +33,7 @@ pub struct S3BlobStore {
     client: aws_sdk_s3::Client,
     bucket: String,
     prefix: String,
+    location: String,
 }
 
 fn s3_err(key: &str, e: impl std::error::Error) -> BlobError {
@@ -49,6 +50,8 @@ fn s3_err(key: &str, e: impl std::error::Error) -> BlobError {
 
 impl S3BlobStore {
     pub fn new(cfg: &S3Config) -> Self {
+        let location =
+            format!("S3 {} bucket {} prefix {:?}", cfg.endpoint.as_deref().unwrap_or("(AWS)"), cfg.bucket, cfg.prefix);
         let creds = Credentials::new(&cfg.access_key, &cfg.secret_key, None, None, "quasm");
         let mut b = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -62,6 +65,7 @@ impl S3BlobStore {
             client: aws_sdk_s3::Client::from_conf(b.build()),
             bucket: cfg.bucket.clone(),
             prefix: cfg.prefix.clone(),
+            location,
         }
     }
 
@@ -129,6 +133,10 @@ async fn put_multipart(
 }
 
 impl BlobStore for S3BlobStore {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
     fn put(&self, key: &str, bytes: Vec<u8>) -> BoxFuture<'static, Result<(), BlobError>> {
         let (client, bucket, object) = (self.client.clone(), self.bucket.clone(), self.object(key));
         Box::pin(async move {

@@ -67,11 +67,14 @@ pub fn parse_cron(cron: &str) -> Result<Cron> {
             fields.len()
         )));
     }
+    let names = &FIELDS[6 - fields.len()..];
+    for (field, name) in fields.iter().zip(names) {
+        check_field(name, field).map_err(|m| bad(format!("{name} field {field:?}: {m}")))?;
+    }
     match parser().parse(text) {
         Ok(c) => Ok(c),
         Err(e) => {
             // Name the field: parse each alone with every other one a '*'.
-            let names = &FIELDS[6 - fields.len()..];
             for (i, field) in fields.iter().enumerate() {
                 let probe: Vec<&str> = fields.iter().enumerate().map(|(j, f)| if i == j { *f } else { "*" }).collect();
                 if let Err(fe) = parser().parse(&probe.join(" ")) {
@@ -81,6 +84,42 @@ pub fn parse_cron(cron: &str) -> Result<Cron> {
             Err(bad(describe(&e)))
         }
     }
+}
+
+const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+/// Checks what croner lets through: it replaces month and day names
+/// anywhere in the expression (`0 9 * * JAN` would run on Mondays) and
+/// accepts empty list items (`1,,2`). Names belong to their own field only;
+/// the letters `L` and `W` only where croner gives them a meaning.
+fn check_field(name: &str, field: &str) -> std::result::Result<(), String> {
+    if field.split(',').any(str::is_empty) {
+        return Err("has an empty item in its list".into());
+    }
+    let allowed: &[&str] = match name {
+        "month" => &MONTHS,
+        "day-of-week" => &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "L"],
+        "day-of-month" => &["L", "W", "LW"],
+        _ => &[],
+    };
+    let words = field.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty());
+    for word in words {
+        let upper = word.to_ascii_uppercase();
+        if allowed.contains(&upper.as_str()) {
+            continue;
+        }
+        return Err(if MONTHS.contains(&upper.as_str()) {
+            format!("{word:?} is a month name; months go in the month field (the 4th of 5)")
+        } else if DAYS.contains(&upper.as_str()) {
+            format!("{word:?} is a day name; days go in the day-of-week field (the last)")
+        } else if allowed.is_empty() {
+            format!("{word:?}: this field takes numbers only")
+        } else {
+            format!("{word:?} is not allowed here; use one of {}", allowed.join(", "))
+        });
+    }
+    Ok(())
 }
 
 fn describe(e: &croner::errors::CronError) -> String {
@@ -261,5 +300,69 @@ mod tests {
         assert!(msg("").contains("is empty"));
         let tz = CronSchedule::new("* * * * *", "Mars/Olympus").err().unwrap().to_string();
         assert!(tz.contains("not an IANA time zone"), "{tz}");
+    }
+
+    #[test]
+    fn names_only_in_their_own_field_and_no_empty_list_items() {
+        let msg = |c: &str| CronSchedule::new(c, "UTC").err().map(|e| e.to_string()).unwrap_or_default();
+        for (cron, field) in [
+            ("0 9 * * JAN", "day-of-week field \"JAN\""),
+            ("0 0 * * MAR-MAY", "day-of-week field \"MAR-MAY\""),
+            ("0 0 * FRI-SAT *", "month field \"FRI-SAT\""),
+            ("MON 0 * * *", "minute field \"MON\""),
+            ("JAN * * * * *", "seconds field \"JAN\""),
+            ("1,,2 * * * *", "minute field \"1,,2\""),
+            (",30 * * * *", "minute field \",30\""),
+            ("1, * * * *", "minute field \"1,\""),
+            ("0 0 * * 1,", "day-of-week field \"1,\""),
+            ("0 0 W * *", "day-of-month field \"W\""),
+            ("0 0 * * MONDAY", "day-of-week field \"MONDAY\""),
+        ] {
+            let m = msg(cron);
+            assert!(m.starts_with("cron: ") && m.contains(field), "{cron}: {m}");
+        }
+        assert!(msg("0 9 * * JAN").contains("is a month name"), "{}", msg("0 9 * * JAN"));
+        // The right names in the right fields still work, in any case.
+        for ok in ["0 9 * JAN MON", "0 0 * mar-may fri", "0 0 L * *", "0 0 * * 5L", "0 0 * * FRI#2", "*/10 * * * * *"] {
+            assert_eq!(msg(ok), "", "{ok}");
+        }
+        let feb = slots("0 9 * FEB MON", "UTC", "2026-01-01T00:00:00Z", 1);
+        assert_eq!(feb, ["2026-02-02T09:00:00+00:00"]);
+    }
+}
+
+/// Properties over arbitrary input (proptest): the parser never panics, and
+/// whatever it accepts yields strictly increasing slots.
+#[cfg(test)]
+mod props {
+    use chrono::{TimeZone, Utc};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn cronish() -> impl Strategy<Value = String> {
+        let field = proptest::string::string_regex("[0-9*/,LW#?A-Za-z-]{1,8}").unwrap();
+        proptest::collection::vec(field, 1..8).prop_map(|f| f.join(" "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn any_text_is_parsed_or_refused_naming_cron(s in "\\PC{0,60}") {
+            if let Err(e) = parse_cron(&s) {
+                prop_assert!(e.to_string().starts_with("cron: "));
+            }
+        }
+
+        #[test]
+        fn accepted_expressions_fire_in_order(s in cronish(), start in 0i64..4_000_000_000) {
+            if let Ok(c) = CronSchedule::new(&s, "Europe/Berlin") {
+                let after = Utc.timestamp_opt(start, 0).unwrap();
+                let slots: Vec<_> = c.slots_after(after).take(5).collect();
+                prop_assert!(slots.iter().all(|t| *t > after));
+                prop_assert!(slots.windows(2).all(|w| w[0] < w[1]), "{s}: {slots:?}");
+            }
+        }
     }
 }

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "events", sql: include_str!("../../../migrations/0005_events.sql") },
     Migration { version: 6, name: "alerts", sql: include_str!("../../../migrations/0006_alerts.sql") },
     Migration { version: 7, name: "kv", sql: include_str!("../../../migrations/0007_kv.sql") },
+    Migration { version: 8, name: "crash_requeues", sql: include_str!("../../../migrations/0008_crash_requeues.sql") },
 ];
 
 /// Arbitrary but fixed: the key of the advisory lock held while migrating.

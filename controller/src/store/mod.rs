@@ -2,6 +2,7 @@
 //! embedded cluster for zero-configuration starts.
 
 pub mod embedded;
+pub mod jsonb;
 pub mod migrate;
 
 use thiserror::Error;

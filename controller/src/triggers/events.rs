@@ -33,6 +33,9 @@ use crate::{Call, Controller, Outcome, Trigger};
 pub const IN_FLIGHT: usize = 64;
 /// Below this many free slots, the claimer waits a moment for more rather
 /// than claiming one delivery per round trip.
+/// Node crashes a delivery may go through before it is a dead letter.
+pub const MAX_CRASH_REQUEUES: i32 = 5;
+
 const MIN_CLAIM: usize = IN_FLIGHT / 4;
 /// Longest sleep without a notification.
 const POLL: Duration = Duration::from_secs(1);
@@ -329,7 +332,7 @@ impl Controller {
                 backoff: Backoff { initial_ms: r.get(5), max_ms: r.get(6) },
                 event_id: r.get(7),
                 event_type: r.get(8),
-                payload: r.get(9),
+                payload: crate::store::jsonb::get(r, 9),
                 key: r.get(10),
                 published_at: r.get(11),
             })
@@ -356,7 +359,7 @@ impl Controller {
             statuses.push(status);
             delays.push(delay);
             refunds.push(refund);
-            errors.push(c.error.clone());
+            errors.push(crate::store::jsonb::opt(&c.error));
             executions.push(c.execution_id);
         }
         self.db()
@@ -379,20 +382,27 @@ impl Controller {
     }
 
     /// Deliveries left `running` by dead nodes go back to `pending` (due
-    /// now), or to `dead` when that was their last attempt.
+    /// now) without spending the attempt the crash interrupted: a crash is
+    /// not a failure of the handler. Crashes are counted apart; a delivery
+    /// whose runs took down [`MAX_CRASH_REQUEUES`] nodes ends as a dead
+    /// letter (error `NodeLost`) the next time, so it cannot loop forever.
     async fn take_over_deliveries(&self) -> Result<u64> {
         let sql = format!(
             "UPDATE deliveries d
-             SET status = CASE WHEN d.attempt >= s.max_attempts THEN 'dead' ELSE 'pending' END,
+             SET status = CASE WHEN d.crash_requeues >= $2 THEN 'dead' ELSE 'pending' END,
+                 attempt = CASE WHEN d.crash_requeues >= $2 THEN d.attempt ELSE greatest(d.attempt - 1, 0) END,
+                 crash_requeues = d.crash_requeues + 1,
                  locked_by = NULL, next_attempt_at = now(), updated_at = now(),
-                 last_error = jsonb_build_object('name', 'NodeLost', 'stack', '',
-                     'message', 'the node running this delivery stopped before it finished')
-             FROM subscriptions s
-             WHERE s.id = d.subscription_id AND d.status = 'running' AND d.locked_by <> $1
+                 last_error = CASE WHEN d.crash_requeues >= $2
+                     THEN jsonb_build_object('name', 'NodeLost', 'stack', '',
+                         'message', 'the node running this delivery stopped before it finished, '
+                                    || (d.crash_requeues + 1) || ' times')
+                     ELSE d.last_error END
+             WHERE d.status = 'running' AND d.locked_by <> $1
                AND NOT {}",
             crate::nodes::alive("d.locked_by")
         );
-        let n = self.db().await?.execute(&sql, &[&self.node_id()]).await?;
+        let n = self.db().await?.execute(&sql, &[&self.node_id(), &MAX_CRASH_REQUEUES]).await?;
         Ok(n)
     }
 

@@ -12,7 +12,7 @@ use crate::problem::{json, Problem, Resp};
 /// idempotency key was used before.
 pub async fn publish(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
     ctx.need(Role::Developer)?;
-    let req: PublishEvent = ctx.json().await?;
+    let req: PublishEvent = ctx.json_with_user_data(&["payload"]).await?;
     let published = ctx.gw.controller.publish_event(ctx.tenant(), &ctx.principal.subject, req).await?;
     let status = if published.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
     Ok(json(status, &published))
@@ -21,6 +21,7 @@ pub async fn publish(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Batch {
+    #[serde(deserialize_with = "quasm_controller::serde_strict::list_of_objects")]
     events: Vec<PublishEvent>,
 }
 
@@ -28,7 +29,7 @@ struct Batch {
 /// order; all are published in one transaction, or none.
 pub async fn publish_batch(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
     ctx.need(Role::Developer)?;
-    let req: Batch = ctx.json().await?;
+    let req: Batch = ctx.json_with_user_data(&["events[].payload"]).await?;
     let published = ctx.gw.controller.publish_events(ctx.tenant(), &ctx.principal.subject, &req.events).await?;
     Ok(json(StatusCode::ACCEPTED, &serde_json::json!({ "events": published })))
 }

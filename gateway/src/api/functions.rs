@@ -100,7 +100,8 @@ struct InvokeBody {
 pub async fn invoke(ctx: &mut Ctx<'_>, name: &str) -> Result<Resp, Problem> {
     ctx.need(Role::Developer)?;
     let bytes = ctx.body().await?;
-    let req: InvokeBody = if bytes.is_empty() { InvokeBody::default() } else { crate::body::json(&bytes)? };
+    let req: InvokeBody =
+        if bytes.is_empty() { InvokeBody::default() } else { crate::body::json_with_user_data(&bytes, &["input"])? };
     let handler = match req.handler.as_deref() {
         None | Some("run") => HandlerKind::Run,
         Some("scheduled") => HandlerKind::Scheduled,

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod api_keys;
+mod check;
 mod dead_letters;
 mod events;
 mod executions;
@@ -59,6 +60,16 @@ impl Ctx<'_> {
     pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, Problem> {
         let bytes = self.body().await?;
         crate::body::json(&bytes)
+    }
+
+    /// A JSON body whose `user_data` subtrees are stored as sent (see
+    /// [`crate::body::json_with_user_data`]).
+    pub async fn json_with_user_data<T: serde::de::DeserializeOwned>(
+        &mut self,
+        user_data: &[&str],
+    ) -> Result<T, Problem> {
+        let bytes = self.body().await?;
+        crate::body::json_with_user_data(&bytes, user_data)
     }
 }
 
@@ -220,6 +231,10 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
         ["api-keys", id] => match *m {
             Method::DELETE => api_keys::delete(&ctx, id).await,
             _ => Err(not_allowed("DELETE")),
+        },
+        ["check"] => match *m {
+            Method::POST => check::check(&mut ctx).await,
+            _ => Err(not_allowed("POST")),
         },
         ["tenant"] => match *m {
             Method::GET => tenant::get(&ctx).await,

@@ -28,7 +28,8 @@ struct RunBody {
 pub async fn start(ctx: &mut Ctx<'_>, function: &str) -> Result<Resp, Problem> {
     ctx.need(Role::Developer)?;
     let bytes = ctx.body().await?;
-    let req: RunBody = if bytes.is_empty() { RunBody::default() } else { crate::body::json(&bytes)? };
+    let req: RunBody =
+        if bytes.is_empty() { RunBody::default() } else { crate::body::json_with_user_data(&bytes, &["input"])? };
     let mut call = Call::new(ctx.tenant(), function, Trigger::Manual);
     call.handler = Some(HandlerKind::Run);
     call.input = req.input;

@@ -16,7 +16,7 @@ pub async fn list(ctx: &Ctx<'_>, function: &str) -> Result<Resp, Problem> {
 
 pub async fn create(ctx: &mut Ctx<'_>, function: &str) -> Result<Resp, Problem> {
     ctx.need(Role::Operator)?;
-    let req: CreateSchedule = ctx.json().await?;
+    let req: CreateSchedule = ctx.json_with_user_data(&["input"]).await?;
     Ok(json(StatusCode::CREATED, &ctx.gw.controller.create_schedule(&ctx.actor(), function, req).await?))
 }
 
@@ -28,7 +28,7 @@ pub async fn get(ctx: &Ctx<'_>, function: &str, id: &str) -> Result<Resp, Proble
 pub async fn update(ctx: &mut Ctx<'_>, function: &str, id: &str) -> Result<Resp, Problem> {
     ctx.need(Role::Operator)?;
     let id = number("id", id)?;
-    let req: UpdateSchedule = ctx.json().await?;
+    let req: UpdateSchedule = ctx.json_with_user_data(&["input"]).await?;
     Ok(json(StatusCode::OK, &ctx.gw.controller.update_schedule(&ctx.actor(), function, id, req).await?))
 }
 

@@ -335,3 +335,27 @@ mod tests {
         assert_send_sync::<JwtVerifier>();
     }
 }
+
+/// Arbitrary tokens (proptest): verification never panics, only refuses.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn any_token_is_refused_without_panic(t in "\\PC{0,200}", parts in proptest::collection::vec("[A-Za-z0-9_-]{0,40}", 0..5)) {
+            let v = JwtVerifier::new(&JwtConfig {
+                hs256_secret: Some(b"0123456789abcdef0123456789abcdef".to_vec()),
+                ..Default::default()
+            })
+            .unwrap();
+            prop_assert!(v.verify(&t).is_err());
+            prop_assert!(v.verify(&parts.join(".")).is_err());
+            let _ = crate::auth::bearer::bearer(&t);
+        }
+    }
+}

@@ -339,6 +339,9 @@ fn start_op(env: &mut FunctionEnvMut<HostState>, op: &[u8], arg: &[u8], bytes: V
         b"kv_delete" => AsyncOp::KvDelete { key: parse::<Key>(arg)?.key },
         b"kv_list" => {
             let l: List = parse(arg)?;
+            if l.prefix.as_deref().is_some_and(|p| p.contains('\0')) {
+                return Err("KV list prefix must not contain the NUL character (\\u0000)".into());
+            }
             AsyncOp::KvList {
                 prefix: l.prefix.unwrap_or_default(),
                 limit: l.limit.unwrap_or(1000).clamp(1, 1000),
@@ -369,6 +372,9 @@ fn validate_kv_key(key: &str) -> Result<(), String> {
     }
     if key.len() > 512 {
         return Err(format!("KV key is {} bytes; the maximum is 512", key.len()));
+    }
+    if key.contains('\0') {
+        return Err("KV key must not contain the NUL character (\\u0000)".into());
     }
     Ok(())
 }

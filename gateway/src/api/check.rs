@@ -1,0 +1,22 @@
+//! `POST /check`: the engine's syntax errors for code not yet saved, so
+//! editors can mark them as the user types.
+
+use hyper::StatusCode;
+use serde::Deserialize;
+
+use super::Ctx;
+use crate::auth::Role;
+use crate::problem::{json, Problem, Resp};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckBody {
+    code: String,
+}
+
+pub async fn check(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
+    ctx.need(Role::Developer)?;
+    ctx.gw.rate_limit_checks(ctx.tenant())?;
+    let req: CheckBody = ctx.json().await?;
+    Ok(json(StatusCode::OK, &ctx.gw.controller.check_code(&req.code).await?))
+}
