@@ -16,18 +16,25 @@ import {
   TimeoutError,
   ValidationError,
 } from "../dist/esm/index.js";
+import { contractFetch } from "./helpers/contract.mjs";
 import { TestServer } from "./helpers/server.mjs";
 
 const SLOW = `export default { async run(input) { await new Promise(r => setTimeout(r, input.ms)); return "late"; } };`;
 
+/** Every test and hook is bounded: a hang fails the suite instead of stalling CI. */
+const LIMIT = 60_000;
+
 let server;
 let admin;
+/** Error answers are checked against the document too (their Problem schema and documented status). */
+const violations = [];
+const checked = () => contractFetch(violations);
 
 before(async () => {
   server = await TestServer.start();
-  admin = new Quasm({ url: server.url, token: server.token("acme", ["admin"]) });
+  admin = new Quasm({ url: server.url, token: server.token("acme", ["admin"]), fetch: checked() });
   await admin.functions.create({ name: "slow", code: SLOW });
-});
+}, { timeout: LIMIT });
 
 after(async () => {
   await server?.stop();
@@ -46,7 +53,7 @@ async function rejection(promise, Class) {
   assert.fail(`expected ${Class.name}, but it resolved`);
 }
 
-test("400 invalid_request is a ValidationError naming the field", async () => {
+test("400 invalid_request is a ValidationError naming the field", { timeout: LIMIT }, async () => {
   const e = await rejection(admin.functions.create({ name: "Bad Name!", code: "export default {}" }), ValidationError);
   assert.equal(e.status, 400);
   assert.equal(e.code, "invalid_request");
@@ -55,7 +62,7 @@ test("400 invalid_request is a ValidationError naming the field", async () => {
   assert.equal(limits.field, "limits.memory_mb");
 });
 
-test("400 syntax_error is a CodeSyntaxError with line and column", async () => {
+test("400 syntax_error is a CodeSyntaxError with line and column", { timeout: LIMIT }, async () => {
   const e = await rejection(admin.versions.create("slow", { code: "export default {\n  run( {\n}" }), CodeSyntaxError);
   assert.ok(e instanceof ValidationError, "a syntax error is a kind of validation error");
   assert.equal(e.code, "syntax_error");
@@ -64,31 +71,31 @@ test("400 syntax_error is a CodeSyntaxError with line and column", async () => {
   assert.ok(e.line >= 2, `line ${e.line}`);
 });
 
-test("401 is an AuthenticationError", async () => {
-  const bad = new Quasm({ url: server.url, token: "not-a-jwt" });
+test("401 is an AuthenticationError", { timeout: LIMIT }, async () => {
+  const bad = new Quasm({ url: server.url, token: "not-a-jwt", fetch: checked() });
   const e = await rejection(bad.functions.list(), AuthenticationError);
   assert.equal(e.status, 401);
   assert.equal(e.code, "invalid_token");
   assert.equal(e.headers.get("www-authenticate"), "Bearer");
 });
 
-test("403 is a PermissionError naming the role needed", async () => {
-  const viewer = new Quasm({ url: server.url, token: server.token("acme", ["viewer"]) });
+test("403 is a PermissionError naming the role needed", { timeout: LIMIT }, async () => {
+  const viewer = new Quasm({ url: server.url, token: server.token("acme", ["viewer"]), fetch: checked() });
   const e = await rejection(viewer.functions.create({ name: "x", code: "export default {}" }), PermissionError);
   assert.equal(e.status, 403);
   assert.equal(e.requiredRole, "developer");
-  const dev = new Quasm({ url: server.url, token: server.token("acme", ["developer"]) });
+  const dev = new Quasm({ url: server.url, token: server.token("acme", ["developer"]), fetch: checked() });
   assert.equal((await rejection(dev.versions.create("slow", { code: SLOW }), PermissionError)).requiredRole, "operator");
 });
 
-test("404 is a NotFoundError, also for another tenant's resources", async () => {
+test("404 is a NotFoundError, also for another tenant's resources", { timeout: LIMIT }, async () => {
   const e = await rejection(admin.functions.get("missing"), NotFoundError);
   assert.equal(e.code, "not_found");
-  const other = new Quasm({ url: server.url, token: server.token("globex", ["admin"]) });
+  const other = new Quasm({ url: server.url, token: server.token("globex", ["admin"]), fetch: checked() });
   await rejection(other.functions.get("slow"), NotFoundError);
 });
 
-test("409 is a ConflictError", async () => {
+test("409 is a ConflictError", { timeout: LIMIT }, async () => {
   const e = await rejection(admin.functions.create({ name: "slow", code: SLOW }), ConflictError);
   assert.equal(e.status, 409);
   const run = await admin.runs.start("slow", { ms: 1 });
@@ -97,7 +104,7 @@ test("409 is a ConflictError", async () => {
   assert.equal(finished.code, "invalid_state");
 });
 
-test("no answer within timeoutMs is a TimeoutError; an aborted call is an AbortError", async () => {
+test("no answer within timeoutMs is a TimeoutError; an aborted call is an AbortError", { timeout: LIMIT }, async () => {
   const started = Date.now();
   await rejection(admin.invoke("slow", { ms: 3000 }, { timeoutMs: 300 }), TimeoutError);
   assert.ok(Date.now() - started < 2500, "invoke is not retried after a timeout");
@@ -107,7 +114,7 @@ test("no answer within timeoutMs is a TimeoutError; an aborted call is an AbortE
   await rejection(admin.functions.list({ signal: AbortSignal.abort() }), AbortError);
 });
 
-test("a refused connection is a ConnectionError after the retries", async () => {
+test("a refused connection is a ConnectionError after the retries", { timeout: LIMIT }, async () => {
   const gone = await TestServer.start();
   const url = gone.url;
   await gone.stop();
@@ -120,7 +127,11 @@ test("a refused connection is a ConnectionError after the retries", async () => 
   assert.ok(Date.now() - started >= 300, "one retry after a backoff");
 });
 
-test("5xx is a ServerError (the database is gone)", async () => {
+test("every error answer matched the API document", () => {
+  assert.deepEqual(violations, [], "answers that differ from gateway/openapi.json");
+});
+
+test("5xx is a ServerError (the database is gone)", { timeout: LIMIT }, async () => {
   server.dropDatabase();
   const client = new Quasm({ url: server.url, token: server.token("acme", ["admin"]), maxRetries: 0 });
   const e = await rejection(client.ready(), ServerError);

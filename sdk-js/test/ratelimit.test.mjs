@@ -5,6 +5,9 @@ import { after, before, test } from "node:test";
 import { Quasm, RateLimitError } from "../dist/esm/index.js";
 import { TestServer, recordingFetch, sleep } from "./helpers/server.mjs";
 
+/** Every test and hook is bounded: a hang fails the suite instead of stalling CI. */
+const LIMIT = 60_000;
+
 let server;
 let token;
 
@@ -14,13 +17,13 @@ before(async () => {
   const q = new Quasm({ url: server.url, token });
   await q.functions.create({ name: "f", code: "export default { run() { return 1; } }" });
   await sleep(1100);
-});
+}, { timeout: LIMIT });
 
 after(async () => {
   await server?.stop();
 });
 
-test("a GET refused with 429 is retried after Retry-After and succeeds", async () => {
+test("a GET refused with 429 is retried after Retry-After and succeeds", { timeout: LIMIT }, async () => {
   const log = [];
   const q = new Quasm({ url: server.url, token, fetch: recordingFetch(log) });
   await q.functions.list();
@@ -32,7 +35,7 @@ test("a GET refused with 429 is retried after Retry-After and succeeds", async (
   assert.ok(waited >= 900, `waited ${waited} ms for Retry-After: 1`);
 });
 
-test("with maxRetries 0 the 429 is a RateLimitError with retryAfter", async () => {
+test("with maxRetries 0 the 429 is a RateLimitError with retryAfter", { timeout: LIMIT }, async () => {
   await sleep(1100);
   const q = new Quasm({ url: server.url, token });
   await q.functions.get("f");
@@ -43,7 +46,7 @@ test("with maxRetries 0 the 429 is a RateLimitError with retryAfter", async () =
   assert.equal(e.retryAfter, 1);
 });
 
-test("invoke is not repeated, but a publish is (its idempotency key makes that safe)", async () => {
+test("invoke is not repeated, but a publish is (its idempotency key makes that safe)", { timeout: LIMIT }, async () => {
   await sleep(1100);
   const log = [];
   const q = new Quasm({ url: server.url, token, fetch: recordingFetch(log) });

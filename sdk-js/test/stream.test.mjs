@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Quasm } from "../dist/esm/index.js";
+import { contractFetch } from "./helpers/contract.mjs";
 import { TestServer, recordingFetch, startProxy } from "./helpers/server.mjs";
 
 const STEPS = `export default {
@@ -17,17 +18,21 @@ const STEPS = `export default {
 };`;
 const FOREVER = `export default { async run() { await new Promise(r => setTimeout(r, 60000)); } };`;
 
+/** Every test and hook is bounded: a hang fails the suite instead of stalling CI. */
+const LIMIT = 60_000;
+
 let server;
 let token;
 let quasm;
+const violations = [];
 
 before(async () => {
   server = await TestServer.start();
   token = server.token("acme", ["developer", "operator"]);
-  quasm = new Quasm({ url: server.url, token });
+  quasm = new Quasm({ url: server.url, token, fetch: contractFetch(violations) });
   await quasm.functions.create({ name: "job", code: STEPS });
   await quasm.functions.create({ name: "forever", code: FOREVER });
-});
+}, { timeout: LIMIT });
 
 after(async () => {
   await server?.stop();
@@ -47,7 +52,7 @@ function expectSteps(events, n) {
   assert.deepEqual(end.output, { done: n });
 }
 
-test("a run's logs and progress arrive in order, then its result", async () => {
+test("a run's logs and progress arrive in order, then its result", { timeout: LIMIT }, async () => {
   const run = await quasm.runs.start("job", { n: 1, pause: 100 });
   const events = [];
   for await (const ev of run.events()) events.push(ev);
@@ -59,7 +64,7 @@ test("a run's logs and progress arrive in order, then its result", async () => {
   assert.deepEqual(result.output, { done: 1 });
 });
 
-test("a stream cut mid-run resumes without losing or repeating events", async () => {
+test("a stream cut mid-run resumes without losing or repeating events", { timeout: LIMIT }, async () => {
   const proxy = await startProxy(server.url);
   try {
     const log = [];
@@ -88,7 +93,7 @@ test("a stream cut mid-run resumes without losing or repeating events", async ()
   }
 });
 
-test("a run can be cancelled; its result says so", async () => {
+test("a run can be cancelled; its result says so", { timeout: LIMIT }, async () => {
   const run = await quasm.runs.start("forever");
   const seen = [];
   for await (const ev of run.events()) {
@@ -101,11 +106,15 @@ test("a run can be cancelled; its result says so", async () => {
   assert.equal((await quasm.executions.get(run.id)).status, "cancelled");
 });
 
-test("leaving the loop early closes the stream; the run goes on", async () => {
+test("leaving the loop early closes the stream; the run goes on", { timeout: LIMIT }, async () => {
   const run = await quasm.runs.start("job", { n: 3, pause: 50 });
   for await (const ev of run.events()) {
     if (ev.type === "log") break;
   }
   const result = await run.result();
   assert.deepEqual(result.output, { done: 3 });
+});
+
+test("every answer matched the API document", () => {
+  assert.deepEqual(violations, [], "answers that differ from gateway/openapi.json");
 });
