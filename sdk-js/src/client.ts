@@ -14,7 +14,7 @@ import { Schedules } from "./resources/schedules.js";
 import { Subscriptions } from "./resources/subscriptions.js";
 import { Audit, TenantResource } from "./resources/tenant.js";
 import { Versions } from "./resources/versions.js";
-import type { Handler, InvokeAccepted, InvokeResult } from "./types.js";
+import type { CheckResult, Handler, InvokeAccepted, InvokeResult } from "./types.js";
 
 export interface InvokeOptions extends RequestOptions {
   /** Which handler runs: `run` (default), `scheduled` or `event`. */
@@ -87,6 +87,15 @@ export class Quasm {
       },
       options,
     );
+  }
+
+  /**
+   * Compiles `code` with the server's own compiler and resolves to its
+   * diagnostics (`ok` false with line and column on a syntax error);
+   * nothing is stored. Editors call it as the user types.
+   */
+  check(code: string, options?: RequestOptions): Promise<CheckResult> {
+    return this.http.request({ method: "POST", path: `${API}/check`, body: { code } }, options);
   }
 
   /** `GET /healthz`: resolves when the process is up. */

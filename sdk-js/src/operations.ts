@@ -25,6 +25,7 @@ export const operationMethods = {
   getVersion: "versions.get",
 
   invokeFunction: "invoke",
+  checkCode: "check",
   startRun: "runs.start",
 
   listSchedules: "schedules.list",

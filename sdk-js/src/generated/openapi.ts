@@ -562,6 +562,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check code for syntax errors without saving it
+         * @description Requires role: developer.
+         *
+         *     Compiles the code with the same compiler a deploy uses and reports its syntax errors with line and column; nothing is stored. Editors call it as the user types. Limited to 20 checks per second per tenant (burst 40); above that 429 with `Retry-After`.
+         */
+        post: operations["checkCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenant": {
         parameters: {
             query?: never;
@@ -1826,6 +1848,24 @@ export interface components {
         };
         PublishedEvents: {
             events: components["schemas"]["PublishedEvent"][];
+        };
+        CheckRequest: {
+            /** @description The function's source, an ES module (at most 5 MiB). */
+            code: string;
+        };
+        Diagnostic: {
+            /** @enum {string} */
+            severity: "error";
+            /** @example SyntaxError: unexpected token in expression: ')' */
+            message: string;
+            line: number;
+            /** @description Counted in characters from 1. */
+            column: number;
+        };
+        CheckResult: {
+            /** @description true when the code compiles. */
+            ok: boolean;
+            diagnostics: components["schemas"]["Diagnostic"][];
         };
     };
     responses: {
@@ -3539,6 +3579,52 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    checkCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckRequest"];
+            };
+        };
+        responses: {
+            /** @description The diagnostics (empty when the code compiles). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckResult"];
+                };
+            };
+            /** @description `invalid_request`, with `details.field` naming the offending field (`body` for a malformed or missing JSON body; `code` when empty or larger than 5 MiB). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: the credential lacks the role; `details.required_role` is `"developer"` when it does not have that role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
         };
