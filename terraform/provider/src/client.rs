@@ -88,10 +88,6 @@ impl Client {
         Ok(Client { http, endpoint: endpoint.trim_end_matches('/').to_owned(), token: token.to_owned() })
     }
 
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
     /// `method` on `/api/v1{path}`; `Value::Null` for an empty answer.
     pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
         let url = format!("{}/api/v1{path}", self.endpoint);

@@ -10,7 +10,13 @@ mod resources;
 mod shared;
 mod validate;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> anyhow::Result<()> {
-    tf_provider::serve("quasm", provider::QuasmProvider::default()).await
+fn main() -> anyhow::Result<()> {
+    // tf-provider appends a captured backtrace to every diagnostic when
+    // backtraces are on (RUST_BACKTRACE=1 in a developer's shell): users
+    // would see it under each plan error. Set before any thread exists.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(tf_provider::serve("quasm", provider::QuasmProvider::default()))
 }

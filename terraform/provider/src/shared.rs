@@ -102,14 +102,6 @@ pub fn default_when_unset<T>(planned: &mut Value<T>, config: &Value<T>, default:
     }
 }
 
-/// A known string or `None` (null or unknown).
-pub fn known_str(v: &Str) -> Option<&str> {
-    match v {
-        Value::Value(s) => Some(s.as_str()),
-        _ => None,
-    }
-}
-
 pub fn json_str_list(v: &StrList) -> serde_json::Value {
     serde_json::Value::Array(
         v.iter().flatten().filter_map(|s| s.as_ref_option().map(|s| serde_json::Value::from(s.as_str()))).collect(),

@@ -114,7 +114,8 @@ impl Limits {
 
     fn is_default(&self) -> bool {
         let mut l = self.clone();
-        l.fields_mut().into_iter().zip(LIMIT_DEFAULTS).all(|((_, v), (_, d))| v.as_ref_option() == Some(&d))
+        let same = l.fields_mut().into_iter().zip(LIMIT_DEFAULTS).all(|((_, v), (_, d))| v.as_ref_option() == Some(&d));
+        same
     }
 
     /// Fills the attributes the configuration leaves out with defaults.
@@ -346,7 +347,10 @@ fn update_body(prior: &FunctionState, p: &FunctionState) -> Json {
     }
     let first = |s: &FunctionState| s.limits.as_ref_option().and_then(|l| l.first()).cloned();
     if first(p) != first(prior) {
-        body.insert("limits".into(), first(p).map(|l| l.to_json()).unwrap_or_else(|| json!({})));
+        // A removed block means the defaults, sent explicitly: the server
+        // keeps its current limits for an empty object.
+        let defaults = Json::Object(LIMIT_DEFAULTS.iter().map(|(k, v)| (k.to_string(), json!(v))).collect());
+        body.insert("limits".into(), first(p).map(|l| l.to_json()).unwrap_or(defaults));
     }
     let new = p.secrets.as_ref_option().cloned().unwrap_or_default();
     let old = prior.secrets.as_ref_option().cloned().unwrap_or_default();
