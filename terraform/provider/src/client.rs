@@ -19,14 +19,7 @@ pub enum ApiError {
         source: reqwest::Error,
     },
     #[error("{method} {path}: {status} {code}: {message}")]
-    Problem {
-        method: String,
-        path: String,
-        status: u16,
-        code: String,
-        message: String,
-        details: Value,
-    },
+    Problem { method: String, path: String, status: u16, code: String, message: String, details: Value },
     #[error("{method} {path}: the answer is not JSON ({status}): {body}")]
     NotJson { method: String, path: String, status: u16, body: String },
 }

@@ -126,7 +126,12 @@ impl DataSource for FunctionsDataSource {
         })
     }
 
-    async fn read<'a>(&self, diags: &mut Diagnostics, config: FunctionsData, _meta: ValueEmpty) -> Option<FunctionsData> {
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: FunctionsData,
+        _meta: ValueEmpty,
+    ) -> Option<FunctionsData> {
         let client = self.0.client(diags)?;
         let list = match client.get("/functions").await {
             Ok(l) => l,

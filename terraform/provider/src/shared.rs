@@ -118,7 +118,9 @@ pub fn json_str_map(v: &StrMap) -> serde_json::Value {
 }
 
 pub fn str_list_of(v: &serde_json::Value) -> StrList {
-    Value::Value(v.as_array().into_iter().flatten().filter_map(|s| s.as_str()).map(|s| Value::Value(s.into())).collect())
+    Value::Value(
+        v.as_array().into_iter().flatten().filter_map(|s| s.as_str()).map(|s| Value::Value(s.into())).collect(),
+    )
 }
 
 pub fn str_map_of(v: &serde_json::Value) -> StrMap {

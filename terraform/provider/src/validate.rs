@@ -72,8 +72,7 @@ fn cron_error(expr: &str) -> Result<(), String> {
         Err(e) => {
             let names = &NAMES[6 - fields.len()..];
             for (i, field) in fields.iter().enumerate() {
-                let probe: Vec<&str> =
-                    fields.iter().enumerate().map(|(j, f)| if i == j { *f } else { "*" }).collect();
+                let probe: Vec<&str> = fields.iter().enumerate().map(|(j, f)| if i == j { *f } else { "*" }).collect();
                 if let Err(fe) = parser().parse(&probe.join(" ")) {
                     return Err(format!("{} field {field:?}: {}", names[i], fe.to_string().trim_end_matches('.')));
                 }

@@ -95,14 +95,20 @@ fn schema() -> Schema {
                 ("name", required(string(), "Unique in the tenant: `[a-z0-9][a-z0-9_-]{0,62}`.")),
                 (
                     "function",
-                    optional(string(), "The function watched; leave it out for every function. Changing it replaces the rule."),
+                    optional(
+                        string(),
+                        "The function watched; leave it out for every function. Changing it replaces the rule.",
+                    ),
                 ),
                 ("on_failure", defaulted(AttributeType::Bool, "Notify each failure (default false).")),
                 (
                     "consecutive_failures",
                     optional(AttributeType::Number, "Notify once per failing streak of this many failures."),
                 ),
-                ("on_recovery", defaulted(AttributeType::Bool, "Notify the first success after a streak (default false).")),
+                (
+                    "on_recovery",
+                    defaulted(AttributeType::Bool, "Notify the first success after a streak (default false)."),
+                ),
                 (
                     "min_interval_secs",
                     defaulted(AttributeType::Number, "At most one failure notification per interval (default 300)."),
@@ -144,7 +150,12 @@ fn state_of(r: &Json, prior: &AlertRuleState) -> AlertRuleState {
     }
 }
 
-async fn read_rule(client: &Client, diags: &mut Diagnostics, id: &str, prior: &AlertRuleState) -> Option<AlertRuleState> {
+async fn read_rule(
+    client: &Client,
+    diags: &mut Diagnostics,
+    id: &str,
+    prior: &AlertRuleState,
+) -> Option<AlertRuleState> {
     match client.get_opt(&format!("/alerts/{}", seg(id))).await {
         Ok(Some(r)) => Some(state_of(&r, prior)),
         Ok(None) => None,
@@ -180,10 +191,18 @@ impl Resource for AlertRuleResource {
             validate::one_of(diags, path, &ch.kind, &["slack", "webhook", "email"]);
             match ch.kind.as_ref_option().map(String::as_str) {
                 Some("slack" | "webhook") if ch.url.is_null() => {
-                    diags.error("Missing url", "a slack or webhook channel needs `url`", AttributePath::new("channel").attribute("url"));
+                    diags.error(
+                        "Missing url",
+                        "a slack or webhook channel needs `url`",
+                        AttributePath::new("channel").attribute("url"),
+                    );
                 }
                 Some("email") if ch.to.is_null() => {
-                    diags.error("Missing to", "an email channel needs `to`", AttributePath::new("channel").attribute("to"));
+                    diags.error(
+                        "Missing to",
+                        "an email channel needs `to`",
+                        AttributePath::new("channel").attribute("to"),
+                    );
                 }
                 _ => {}
             }

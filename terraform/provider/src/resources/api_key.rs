@@ -47,13 +47,19 @@ fn schema() -> Schema {
                 ("name", required(string(), "1-128 bytes.")),
                 (
                     "roles",
-                    required(AttributeType::Set(Box::new(AttributeType::String)), "Roles: viewer, developer, operator, admin."),
+                    required(
+                        AttributeType::Set(Box::new(AttributeType::String)),
+                        "Roles: viewer, developer, operator, admin.",
+                    ),
                 ),
                 (
                     "expires_at",
                     optional(string(), "RFC 3339 time in the future; leave it out for a key that never expires."),
                 ),
-                ("key", sensitive(computed(string(), "The secret `qk_<id>_<secret>`; send as `Authorization: Bearer`."))),
+                (
+                    "key",
+                    sensitive(computed(string(), "The secret `qk_<id>_<secret>`; send as `Authorization: Bearer`.")),
+                ),
                 ("created_at", computed(string(), "Creation time.")),
             ]),
             ..Default::default()
@@ -78,7 +84,13 @@ fn state_of(k: &Json, prior: &ApiKeyState) -> ApiKeyState {
         id: str_of(&k["id"]),
         name: str_of(&k["name"]),
         roles: Value::Value(
-            k["roles"].as_array().into_iter().flatten().filter_map(|r| r.as_str()).map(|r| Value::Value(r.into())).collect(),
+            k["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str())
+                .map(|r| Value::Value(r.into()))
+                .collect(),
         ),
         expires_at: expires,
         key: prior.key.clone(),
@@ -88,7 +100,9 @@ fn state_of(k: &Json, prior: &ApiKeyState) -> ApiKeyState {
 
 async fn find(client: &Client, diags: &mut Diagnostics, id: &str) -> Result<Option<Json>, ()> {
     match client.get("/api-keys").await {
-        Ok(list) => Ok(list["api_keys"].as_array().into_iter().flatten().find(|k| k["id"].as_str() == Some(id)).cloned()),
+        Ok(list) => {
+            Ok(list["api_keys"].as_array().into_iter().flatten().find(|k| k["id"].as_str() == Some(id)).cloned())
+        }
         Err(e) => {
             api_error(diags, "Listing API keys", &e, &[]);
             Err(())
@@ -203,7 +217,8 @@ impl Resource for ApiKeyResource {
         _meta: ValueEmpty,
     ) -> Option<(ApiKeyState, ValueEmpty)> {
         let client = self.0.client(diags)?;
-        let roles: Vec<&str> = planned.roles.iter().flatten().filter_map(|r| r.as_ref_option().map(|s| s.as_str())).collect();
+        let roles: Vec<&str> =
+            planned.roles.iter().flatten().filter_map(|r| r.as_ref_option().map(|s| s.as_str())).collect();
         let mut body = json!({ "name": planned.name.as_ref_option(), "roles": roles });
         if let Some(t) = planned.expires_at.as_ref_option() {
             body["expires_at"] = json!(t);

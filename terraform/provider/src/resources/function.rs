@@ -121,7 +121,9 @@ impl Limits {
     /// Fills the attributes the configuration leaves out with defaults.
     fn with_defaults(mut self, config: Option<&Limits>) -> Limits {
         let mut config = config.cloned().unwrap_or_default();
-        for (((_, planned), (_, conf)), (_, d)) in self.fields_mut().into_iter().zip(config.fields_mut()).zip(LIMIT_DEFAULTS) {
+        for (((_, planned), (_, conf)), (_, d)) in
+            self.fields_mut().into_iter().zip(config.fields_mut()).zip(LIMIT_DEFAULTS)
+        {
             default_when_unset(planned, conf, d);
         }
         self
@@ -163,7 +165,10 @@ fn schema() -> Schema {
             attributes: attrs(vec![
                 (
                     "name",
-                    required(string(), "Name, unique in the tenant: `[a-z0-9][a-z0-9_-]{0,62}`. Changing it replaces the function."),
+                    required(
+                        string(),
+                        "Name, unique in the tenant: `[a-z0-9][a-z0-9_-]{0,62}`. Changing it replaces the function.",
+                    ),
                 ),
                 ("code", required(string(), "JavaScript source of the live version, typically `file(\"export.js\")`.")),
                 ("description", defaulted(string(), "Free text, at most 4096 bytes (default \"\").")),
@@ -240,7 +245,12 @@ pub async fn check_code(client: &Client, diags: &mut Diagnostics, code: &Str) {
 
 /// The state of function `name` as the server has it; `prior` keeps what
 /// the API does not return (secret values) and the text of equal code.
-async fn read_function(client: &Client, diags: &mut Diagnostics, name: &str, prior: &FunctionState) -> Option<FunctionState> {
+async fn read_function(
+    client: &Client,
+    diags: &mut Diagnostics,
+    name: &str,
+    prior: &FunctionState,
+) -> Option<FunctionState> {
     let f = match client.get_opt(&format!("/functions/{}", seg(name))).await {
         Ok(Some(f)) => f,
         Ok(None) => return None,

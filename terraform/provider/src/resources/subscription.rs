@@ -60,7 +60,10 @@ fn schema() -> Schema {
             ("initial_ms", defaulted(AttributeType::Number, "First delay in milliseconds (default 1000).")),
             (
                 "max_ms",
-                defaulted(AttributeType::Number, "Longest delay in milliseconds (default: the larger of 60000 and initial_ms)."),
+                defaulted(
+                    AttributeType::Number,
+                    "Longest delay in milliseconds (default: the larger of 60000 and initial_ms).",
+                ),
             ),
         ]),
         ..Default::default()
@@ -163,7 +166,11 @@ impl Resource for SubscriptionResource {
         validate::json(diags, "filter", &c.filter, true);
         if let Some(n) = c.max_attempts.as_ref_option() {
             if !(1..=100).contains(n) {
-                diags.error("Invalid value", format!("max_attempts {n} is not in 1-100"), AttributePath::new("max_attempts"));
+                diags.error(
+                    "Invalid value",
+                    format!("max_attempts {n} is not in 1-100"),
+                    AttributePath::new("max_attempts"),
+                );
             }
         }
         Some(())
@@ -212,7 +219,10 @@ impl Resource for SubscriptionResource {
             ("event_type", planned.event_type != prior.event_type),
             ("max_attempts", planned.max_attempts != prior.max_attempts),
             ("backoff", planned.backoff != prior.backoff),
-            ("filter", !planned.filter.is_unknown() && filter_meaning(&planned.filter) != filter_meaning(&prior.filter)),
+            (
+                "filter",
+                !planned.filter.is_unknown() && filter_meaning(&planned.filter) != filter_meaning(&prior.filter),
+            ),
         ] {
             if changed {
                 replace.push(AttributePath::new(name));
@@ -253,7 +263,8 @@ impl Resource for SubscriptionResource {
             "max_attempts": planned.max_attempts.as_ref_option(),
         });
         if planned.filter.is_value() {
-            body["filter"] = planned.filter.as_ref_option().and_then(|t| serde_json::from_str(t).ok()).unwrap_or(json!({}));
+            body["filter"] =
+                planned.filter.as_ref_option().and_then(|t| serde_json::from_str(t).ok()).unwrap_or(json!({}));
         }
         if let Some(b) = planned.backoff.as_ref_option().and_then(|b| b.first()) {
             body["backoff"] = json!({ "initial_ms": b.initial_ms.as_ref_option(), "max_ms": b.max_ms.as_ref_option() });
