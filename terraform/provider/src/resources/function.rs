@@ -460,7 +460,7 @@ impl Resource for FunctionResource {
                 check_code(&client, diags, &planned.code).await;
             }
         } else {
-            planned.version = prior.version.clone();
+            planned.version = prior.version;
         }
         Some((planned, private, replace))
     }
@@ -509,7 +509,7 @@ impl Resource for FunctionResource {
         let client = self.0.client(diags)?;
         let name = planned.name.as_ref_option()?.clone();
         let mut s = planned.clone();
-        s.version = prior.version.clone();
+        s.version = prior.version;
         if planned.code != prior.code {
             let body = json!({ "code": planned.code.as_ref_option(), "message": "terraform", "deploy": true });
             match client.post(&format!("/functions/{}/versions", seg(&name)), &body).await {
@@ -528,7 +528,7 @@ impl Resource for FunctionResource {
                 let mut partial = prior;
                 partial.code = s.code.clone();
                 partial.code_sha256 = s.code_sha256.clone();
-                partial.version = s.version.clone();
+                partial.version = s.version;
                 return Some((partial, private));
             }
         }
