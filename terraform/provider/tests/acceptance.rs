@@ -606,3 +606,26 @@ async fn provider_configuration_errors() {
     let r = ws2.tf(&["plan", "-no-color", "-input=false", "-detailed-exitcode"]);
     assert_eq!(r.code, 2, "{}", r.all());
 }
+
+#[tokio::test]
+async fn examples_are_valid() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut seen = 0;
+    for dir in std::fs::read_dir(&examples).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let ws = Workspace::new("http://127.0.0.1:9", "unused");
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, ws.path().join(f.file_name().unwrap())).unwrap();
+        }
+        // `validate` checks the configuration against the provider's schema
+        // and its plan-time rules (cron, zone, roles, paths) offline.
+        let r = ws.tf(&["validate", "-no-color"]);
+        assert_eq!(r.code, 0, "{}: {}", dir.display(), r.all());
+        seen += 1;
+    }
+    assert_eq!(seen, 4, "the four examples");
+}
