@@ -41,6 +41,22 @@ async fn api_input_errors() {
     assert!(r.message().contains("JSON body is required"), "{}", r.message());
     let r = post_raw(&s, &t, "/functions", "[1, 2]").await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"), "{}", r.text);
+    assert_eq!(r.message(), "the body must be a JSON object");
+    // Bytes after the JSON value, and arrays where an object is expected.
+    let body = format!("{} this is not JSON", json!({"name": "trail", "code": CODE}));
+    let r = post_raw(&s, &t, "/functions", &body).await;
+    assert_eq!((r.status, field(&r)), (400, "body"), "{}", r.text);
+    assert!(r.message().contains("trailing characters"), "{}", r.message());
+    for limits in [json!([1000, 64]), json!([])] {
+        let r = post_raw(&s, &t, "/functions", &json!({"name": "arr", "code": CODE, "limits": limits}).to_string()).await;
+        assert_eq!((r.status, field(&r)), (400, "limits"), "{}", r.text);
+        assert!(r.message().contains("expected an object"), "{}", r.message());
+    }
+    let r = post_raw(&s, &t, "/events/batch", r#"{"events": [["t", {}]]}"#).await;
+    assert_eq!((r.status, field(&r)), (400, "events[0]"), "{}", r.text);
+    let r = post_raw(&s, &t, "/subscriptions", r#"{"function": "f", "event_type": "x", "backoff": [1, 2]}"#).await;
+    assert_eq!((r.status, field(&r)), (400, "backoff"), "{}", r.text);
+    assert_eq!(s.ok("GET", "/functions", &t, None, 200).await["functions"].as_array().unwrap().len(), 1);
     let r = post_raw(&s, &t, "/functions", &json!({"name": "x", "code": CODE, "colour": "red"}).to_string()).await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"), "{}", r.text);
     assert!(r.message().contains("unknown field `colour`"), "{}", r.message());

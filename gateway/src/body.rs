@@ -39,7 +39,13 @@ pub fn json_with_user_data<T: DeserializeOwned>(bytes: &[u8], user_data: &[&str]
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         None => return Err(Problem::invalid("body", "a JSON body is required")),
         Some(b'{') => {}
-        Some(_) => return Err(Problem::invalid("body", "the body must be a JSON object")),
+        // Valid JSON of another kind, or not JSON at all: say which.
+        Some(_) => {
+            return Err(match serde_json::from_slice::<serde_json::Value>(bytes) {
+                Ok(_) => Problem::invalid("body", "the body must be a JSON object"),
+                Err(e) => Problem::invalid("body", format!("malformed JSON: {e}")),
+            })
+        }
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {

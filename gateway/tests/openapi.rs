@@ -60,6 +60,7 @@ const API: &[(&str, &str)] = &[
     ("GET", "/api/v1/api-keys"),
     ("POST", "/api/v1/api-keys"),
     ("DELETE", "/api/v1/api-keys/{id}"),
+    ("POST", "/api/v1/check"),
     ("GET", "/api/v1/tenant"),
     ("PATCH", "/api/v1/tenant"),
     ("GET", "/api/v1/audit"),
