@@ -58,7 +58,8 @@ static int qz_push_name(JSContext *ctx, JSFunctionBytecode *b, const uint32_t *i
     }
     case OP_get_var: case OP_get_var_undef: a = get_u32(p + 1); break;
     case OP_get_field: case OP_get_field2:
-        if (qz_push_name(ctx, b, ins, k - 1, d, depth + 1) < 0) return -1;
+        // V8 says "(intermediate value)" for an object it cannot name.
+        if (qz_push_name(ctx, b, ins, k - 1, d, depth + 1) < 0) dbuf_putstr(d, "(intermediate value)");
         dbuf_putc(d, '.');
         a = get_u32(p + 1);
         break;

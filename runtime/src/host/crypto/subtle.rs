@@ -436,9 +436,9 @@ fn rsa_params(a: &Args) -> R<(&'static dyn signature::RsaEncoding, &'static sign
             _ => 0,
         };
         if a.salt_length != Some(want) {
+            let got = a.salt_length.map_or("none".to_string(), |n| n.to_string());
             return Err(NotSupported(format!(
-                "RSA-PSS in Quasm uses a salt as long as the hash ({want} bytes for {hash}), got saltLength {:?}",
-                a.salt_length
+                "RSA-PSS in Quasm uses a salt as long as the hash ({want} bytes for {hash}), got saltLength {got}"
             )));
         }
     }
@@ -455,7 +455,8 @@ fn rsa_params(a: &Args) -> R<(&'static dyn signature::RsaEncoding, &'static sign
 fn ecdsa_curve(a: &Args) -> R<Curve> {
     let c = curve(a.curve.as_deref())?;
     if a.hash.as_deref() != Some(c.hash) {
-        return Err(NotSupported(format!("ECDSA on {} signs with {} in Quasm, got {:?}", c.name, c.hash, a.hash)));
+        let got = a.hash.as_deref().unwrap_or("no hash");
+        return Err(NotSupported(format!("ECDSA on {} signs with {} in Quasm, got {got}", c.name, c.hash)));
     }
     Ok(c)
 }
