@@ -97,8 +97,28 @@ fn encu(b: &[u8]) -> String {
 fn rejected(what: &str) -> impl Fn(aws_lc_rs::error::KeyRejected) -> CryptoError + '_ {
     move |e| Data(format!("invalid {what}: {e}"))
 }
-fn der_of<T: AsRef<[u8]>>(r: Result<T, aws_lc_rs::error::Unspecified>) -> R<Vec<u8>> {
-    r.map(|d| d.as_ref().to_vec()).map_err(|_| Operation("key encoding failed".into()))
+/// The bytes of an encoding aws-lc-rs hands out (a `Document`, or a DER
+/// buffer behind a `Deref`).
+fn der_of<T: DerBytes>(r: Result<T, aws_lc_rs::error::Unspecified>) -> R<Vec<u8>> {
+    r.map(|d| d.der_bytes().to_vec()).map_err(|_| Operation("key encoding failed".into()))
+}
+trait DerBytes {
+    fn der_bytes(&self) -> &[u8];
+}
+impl DerBytes for aws_lc_rs::pkcs8::Document {
+    fn der_bytes(&self) -> &[u8] {
+        self.as_ref()
+    }
+}
+impl DerBytes for aws_lc_rs::encoding::Pkcs8V1Der<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        self.as_ref()
+    }
+}
+impl DerBytes for aws_lc_rs::encoding::PublicKeyX509Der<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        self.as_ref()
+    }
 }
 
 enum Family {
