@@ -113,7 +113,8 @@ fn service_worker_scripts_handle_fetch_and_scheduled_events() {
     let mut cron = request(json!({"cron": "*/5 * * * *", "scheduled_time": 1_700_000_000_000u64}));
     cron.kind = Some(HandlerKind::Scheduled);
     let kv = std::sync::Arc::new(quasm_runtime::MemoryKv::default());
-    cron.services = quasm_runtime::Services { kv: kv.clone(), events: std::sync::Arc::new(quasm_runtime::MemoryEvents::default()) };
+    cron.services =
+        quasm_runtime::Services { kv: kv.clone(), events: std::sync::Arc::new(quasm_runtime::MemoryEvents::default()) };
     let r = invoke(rt, &s, cron);
     assert_eq!(r.status, Status::Ok, "{r:#?}");
     assert_eq!(block(kv.get("acme", "last-cron")).unwrap(), Some(b"*/5 * * * *".to_vec()));
@@ -121,7 +122,10 @@ fn service_worker_scripts_handle_fetch_and_scheduled_events() {
     // Kinds without a listener, and a listener that never responds, fail clearly.
     let r = invoke(rt, &s, request(json!(null)));
     assert_eq!(r.status, Status::Error);
-    assert_eq!(r.error.unwrap().message, "function has no \"run\" handler (no addEventListener(\"run\", ...) listener)");
+    assert_eq!(
+        r.error.unwrap().message,
+        "function has no \"run\" handler (no addEventListener(\"run\", ...) listener)"
+    );
     let r = call("addEventListener('fetch', e => {})", http("GET", "https://app.test/", &[], b""));
     assert_eq!(r.error.unwrap().message, "no \"fetch\" listener called event.respondWith(): a fetch listener must respond with a Response or a promise of one");
 }
@@ -179,17 +183,31 @@ fn form_data_from_multipart_and_urlencoded_requests() {
     let multipart = "--b0undary\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nCafé\r\n\
         --b0undary\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\nline 1\r\nline 2\r\n\
         --b0undary--\r\n";
-    let r = call(src, http("POST", "https://app.test/", &[("content-type", "multipart/form-data; boundary=b0undary")], multipart.as_bytes()));
+    let r = call(
+        src,
+        http(
+            "POST",
+            "https://app.test/",
+            &[("content-type", "multipart/form-data; boundary=b0undary")],
+            multipart.as_bytes(),
+        ),
+    );
     assert_eq!(r.status, Status::Ok, "{r:#?}");
     assert_eq!(
         serde_json::from_str::<Value>(&body_text(&r)).unwrap(),
         json!([["title", "Café"], ["upload", "notes.txt", "text/plain", "line 1\r\nline 2"]])
     );
-    let r = call(src, http("POST", "https://app.test/", &[("content-type", "application/x-www-form-urlencoded")], b"a=1&b=x+y%21"));
+    let r = call(
+        src,
+        http("POST", "https://app.test/", &[("content-type", "application/x-www-form-urlencoded")], b"a=1&b=x+y%21"),
+    );
     assert_eq!(serde_json::from_str::<Value>(&body_text(&r)).unwrap(), json!([["a", "1"], ["b", "x y!"]]));
     let r = call(src, http("POST", "https://app.test/", &[("content-type", "application/json")], b"{}"));
     assert_eq!(r.status, Status::Error);
-    assert_eq!(r.error.unwrap().message, "Content-Type was not one of \"multipart/form-data\" or \"application/x-www-form-urlencoded\".");
+    assert_eq!(
+        r.error.unwrap().message,
+        "Content-Type was not one of \"multipart/form-data\" or \"application/x-www-form-urlencoded\"."
+    );
 }
 
 #[test]
@@ -211,7 +229,10 @@ fn form_data_and_blob_response_bodies() {
                  --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\nContent-Type: application/json\r\n\r\n{{\"a\":1}}\r\n\
                  --{boundary}--\r\n")
     );
-    let r = call("export default { fetch() { return new Response(new Blob(['<b>hi</b>'], { type: 'text/html' })) } }", http("GET", "https://app.test/", &[], b""));
+    let r = call(
+        "export default { fetch() { return new Response(new Blob(['<b>hi</b>'], { type: 'text/html' })) } }",
+        http("GET", "https://app.test/", &[], b""),
+    );
     assert_eq!(r.response.as_ref().unwrap().headers, vec![("content-type".to_string(), "text/html".to_string())]);
     assert_eq!(body_text(&r), "<b>hi</b>");
 }
@@ -247,7 +268,10 @@ fn streamed_responses_and_request_bodies() {
     assert_eq!(body_text(&r), "HÉLLO");
     assert!(r.response.as_ref().unwrap().headers.contains(&("x-seen".into(), "5".into())));
     // A stream that yields strings is refused, with the reason.
-    let r = call("export default { fetch() { return new Response(ReadableStream.from(['text'])) } }", http("GET", "https://app.test/", &[], b""));
+    let r = call(
+        "export default { fetch() { return new Response(ReadableStream.from(['text'])) } }",
+        http("GET", "https://app.test/", &[], b""),
+    );
     assert_eq!(r.status, Status::Error);
     assert_eq!(r.error.unwrap().message, "A body stream must yield Uint8Array chunks, got string");
 }
@@ -295,9 +319,24 @@ fn jwts_signed_in_the_guest_verify_in_rust() {
     let cases: Vec<(&str, String, &'static dyn signature::VerificationAlgorithm, Vec<u8>)> = vec![
         ("RS256", rsa_pkcs8.clone(), &signature::RSA_PKCS1_2048_8192_SHA256, rsa_public.clone()),
         ("PS256", rsa_pkcs8, &signature::RSA_PSS_2048_8192_SHA256, rsa_public),
-        ("ES256", STANDARD.encode(p256.to_pkcs8v1().unwrap().as_ref()), &signature::ECDSA_P256_SHA256_FIXED, p256.public_key().as_ref().to_vec()),
-        ("ES384", STANDARD.encode(p384.to_pkcs8v1().unwrap().as_ref()), &signature::ECDSA_P384_SHA384_FIXED, p384.public_key().as_ref().to_vec()),
-        ("EdDSA", STANDARD.encode(ed.to_pkcs8v1().unwrap().as_ref()), &signature::ED25519, ed.public_key().as_ref().to_vec()),
+        (
+            "ES256",
+            STANDARD.encode(p256.to_pkcs8v1().unwrap().as_ref()),
+            &signature::ECDSA_P256_SHA256_FIXED,
+            p256.public_key().as_ref().to_vec(),
+        ),
+        (
+            "ES384",
+            STANDARD.encode(p384.to_pkcs8v1().unwrap().as_ref()),
+            &signature::ECDSA_P384_SHA384_FIXED,
+            p384.public_key().as_ref().to_vec(),
+        ),
+        (
+            "EdDSA",
+            STANDARD.encode(ed.to_pkcs8v1().unwrap().as_ref()),
+            &signature::ED25519,
+            ed.public_key().as_ref().to_vec(),
+        ),
     ];
     for (alg, pkcs8, verify_alg, public) in cases {
         let out = ok(JWT_SIGNER, json!({"alg": alg, "pkcs8": pkcs8}));
@@ -308,8 +347,14 @@ fn jwts_signed_in_the_guest_verify_in_rust() {
         assert!(!verify_jwt(&forged, verify_alg, &public), "{alg} tampered");
         assert_eq!((out["type"].as_str(), out["extractable"].as_bool()), (Some("private"), Some(false)), "{alg}");
     }
-    let out = ok(JWT_SIGNER, json!({"alg": "RS256", "pkcs8": STANDARD.encode(rsa::KeyPair::generate(rsa::KeySize::Rsa2048).unwrap().as_der().unwrap().as_ref())}));
-    assert_eq!(out["algorithm"], json!({"name": "RSASSA-PKCS1-v1_5", "modulusLength": 2048, "publicExponent": {"0": 1, "1": 0, "2": 1}, "hash": {"name": "SHA-256"}}));
+    let out = ok(
+        JWT_SIGNER,
+        json!({"alg": "RS256", "pkcs8": STANDARD.encode(rsa::KeyPair::generate(rsa::KeySize::Rsa2048).unwrap().as_der().unwrap().as_ref())}),
+    );
+    assert_eq!(
+        out["algorithm"],
+        json!({"name": "RSASSA-PKCS1-v1_5", "modulusLength": 2048, "publicExponent": {"0": 1, "1": 0, "2": 1}, "hash": {"name": "SHA-256"}})
+    );
 }
 
 #[test]
@@ -333,7 +378,9 @@ fn generated_keys_export_and_verify_outside() {
     let out = ok(src, json!(null));
     let d = |k: &str| STANDARD.decode(out[k].as_str().unwrap()).unwrap();
     let data = b"signed in the sandbox";
-    assert!(signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, d("ecRaw")).verify(data, &d("ecSig")).is_ok());
+    assert!(signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, d("ecRaw"))
+        .verify(data, &d("ecSig"))
+        .is_ok());
     assert!(signature::UnparsedPublicKey::new(&signature::ED25519, d("edRaw")).verify(data, &d("edSig")).is_ok());
     assert_eq!(out["jwk"], json!(["EC", "P-256", true, ["verify"]]));
     assert_eq!(out["selfVerify"], json!(true));
@@ -385,10 +432,7 @@ fn aes_and_key_derivation_match_reference_values() {
     assert_eq!((out["cbcLen"].as_u64(), out["cbcBack"].as_str()), (Some(32), Some("sixteen bytes!!!")));
     // RFC 6070, c = 2.
     assert_eq!(out["pbkdf2"], "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957");
-    assert_eq!(
-        out["hkdf"],
-        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
-    );
+    assert_eq!(out["hkdf"], "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
     assert_eq!(out["ecdh"], json!([96, true]));
     assert_eq!(out["x25519"], json!([64, true]));
     assert_eq!(out["derived"], json!([{"name": "AES-GCM", "length": 256}, 32]));

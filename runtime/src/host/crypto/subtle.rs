@@ -84,9 +84,7 @@ fn b64(s: &str, what: &str) -> R<Vec<u8>> {
 }
 fn b64u(s: Option<&Value>, what: &str) -> R<Vec<u8>> {
     let s = s.and_then(Value::as_str).ok_or_else(|| Data(format!("the JWK has no \"{what}\"")))?;
-    URL_SAFE_NO_PAD
-        .decode(s.trim_end_matches('='))
-        .map_err(|_| Data(format!("JWK \"{what}\" is not base64url")))
+    URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).map_err(|_| Data(format!("JWK \"{what}\" is not base64url")))
 }
 fn enc(b: &[u8]) -> String {
     STANDARD.encode(b)
@@ -212,7 +210,8 @@ fn import(a: &Args, data: &[u8]) -> R<Value> {
         }
         (Family::Ec, "pkcs8") => {
             let c = curve(a.curve.as_deref())?;
-            let k = EcdsaKeyPair::from_pkcs8(c.signing, data).map_err(rejected("EC private key (PKCS#8) for this curve"))?;
+            let k = EcdsaKeyPair::from_pkcs8(c.signing, data)
+                .map_err(rejected("EC private key (PKCS#8) for this curve"))?;
             Ok(with_key(json!({}), "private", &der_of(k.to_pkcs8v1())?))
         }
         (Family::Ec, f @ ("spki" | "raw")) => {
@@ -222,16 +221,19 @@ fn import(a: &Args, data: &[u8]) -> R<Value> {
             Ok(with_key(json!({}), "public", &[c.spki, point].concat()))
         }
         (Family::Ed25519, "pkcs8") => {
-            let k = Ed25519KeyPair::from_pkcs8_maybe_unchecked(data).map_err(rejected("Ed25519 private key (PKCS#8)"))?;
+            let k =
+                Ed25519KeyPair::from_pkcs8_maybe_unchecked(data).map_err(rejected("Ed25519 private key (PKCS#8)"))?;
             Ok(with_key(json!({}), "private", &der_of(k.to_pkcs8v1())?))
         }
         (Family::X25519, "pkcs8") => {
-            let inner = der::pkcs8_private_key(data).ok_or_else(|| Data("invalid X25519 private key (PKCS#8)".into()))?;
+            let inner =
+                der::pkcs8_private_key(data).ok_or_else(|| Data("invalid X25519 private key (PKCS#8)".into()))?;
             let seed = match der::read(inner) {
                 Some((0x04, s, [])) if s.len() == 32 => s,
                 _ => return Err(Data("invalid X25519 private key (PKCS#8)".into())),
             };
-            agreement::PrivateKey::from_private_key(&agreement::X25519, seed).map_err(rejected("X25519 private key"))?;
+            agreement::PrivateKey::from_private_key(&agreement::X25519, seed)
+                .map_err(rejected("X25519 private key"))?;
             Ok(with_key(json!({}), "private", &[der::PKCS8_X25519, seed].concat()))
         }
         (f @ (Family::Ed25519 | Family::X25519), fmt @ ("spki" | "raw")) => {
@@ -379,18 +381,25 @@ fn export_jwk(a: &Args, key: &[u8]) -> R<Value> {
         }
         Family::Ed25519 => {
             if !private {
-                return Ok(json!({"kty": "OKP", "crv": "Ed25519", "alg": "Ed25519", "x": encu(strip(key, der::SPKI_ED25519, 32, "Ed25519")?)}));
+                return Ok(
+                    json!({"kty": "OKP", "crv": "Ed25519", "alg": "Ed25519", "x": encu(strip(key, der::SPKI_ED25519, 32, "Ed25519")?)}),
+                );
             }
             let k = Ed25519KeyPair::from_pkcs8_maybe_unchecked(key).map_err(rejected("Ed25519 private key"))?;
             let seed = k.seed().and_then(|s| s.as_be_bytes()).map_err(|_| Operation("Ed25519 key".into()))?;
-            Ok(json!({"kty": "OKP", "crv": "Ed25519", "alg": "Ed25519", "x": encu(k.public_key().as_ref()), "d": encu(seed.as_ref())}))
+            Ok(
+                json!({"kty": "OKP", "crv": "Ed25519", "alg": "Ed25519", "x": encu(k.public_key().as_ref()), "d": encu(seed.as_ref())}),
+            )
         }
         Family::X25519 => {
             if !private {
-                return Ok(json!({"kty": "OKP", "crv": "X25519", "x": encu(strip(key, der::SPKI_X25519, 32, "X25519")?)}));
+                return Ok(
+                    json!({"kty": "OKP", "crv": "X25519", "x": encu(strip(key, der::SPKI_X25519, 32, "X25519")?)}),
+                );
             }
             let seed = x25519_seed(key)?;
-            let k = agreement::PrivateKey::from_private_key(&agreement::X25519, seed).map_err(rejected("X25519 key"))?;
+            let k =
+                agreement::PrivateKey::from_private_key(&agreement::X25519, seed).map_err(rejected("X25519 key"))?;
             let public = k.compute_public_key().map_err(|_| Operation("X25519 key".into()))?;
             Ok(json!({"kty": "OKP", "crv": "X25519", "x": encu(public.as_ref()), "d": encu(seed)}))
         }
@@ -428,11 +437,15 @@ fn generate(a: &Args) -> R<Value> {
         Family::Ec => {
             let c = curve(a.curve.as_deref())?;
             let k = EcdsaKeyPair::generate(c.signing).map_err(failed)?;
-            Ok(json!({"private": enc(&der_of(k.to_pkcs8v1())?), "public": enc(&[c.spki, k.public_key().as_ref()].concat())}))
+            Ok(
+                json!({"private": enc(&der_of(k.to_pkcs8v1())?), "public": enc(&[c.spki, k.public_key().as_ref()].concat())}),
+            )
         }
         Family::Ed25519 => {
             let k = Ed25519KeyPair::generate().map_err(failed)?;
-            Ok(json!({"private": enc(&der_of(k.to_pkcs8v1())?), "public": enc(&[der::SPKI_ED25519, k.public_key().as_ref()].concat())}))
+            Ok(
+                json!({"private": enc(&der_of(k.to_pkcs8v1())?), "public": enc(&[der::SPKI_ED25519, k.public_key().as_ref()].concat())}),
+            )
         }
         Family::X25519 => {
             let k = agreement::PrivateKey::generate(&agreement::X25519).map_err(failed)?;
@@ -469,7 +482,12 @@ fn rsa_params(a: &Args) -> R<(&'static dyn signature::RsaEncoding, &'static sign
         (true, "SHA-256") => (&signature::RSA_PSS_SHA256, &signature::RSA_PSS_2048_8192_SHA256),
         (true, "SHA-384") => (&signature::RSA_PSS_SHA384, &signature::RSA_PSS_2048_8192_SHA384),
         (true, "SHA-512") => (&signature::RSA_PSS_SHA512, &signature::RSA_PSS_2048_8192_SHA512),
-        _ => return Err(NotSupported(format!("{} with hash {hash:?} is not supported (use SHA-256, SHA-384 or SHA-512)", a.alg))),
+        _ => {
+            return Err(NotSupported(format!(
+                "{} with hash {hash:?} is not supported (use SHA-256, SHA-384 or SHA-512)",
+                a.alg
+            )))
+        }
     })
 }
 fn ecdsa_curve(a: &Args) -> R<Curve> {
@@ -549,7 +567,9 @@ fn aes(a: &Args, key: &[u8], data: &[u8]) -> R<Vec<u8>> {
             } else {
                 let n = k
                     .open_in_place(nonce, aad, &mut buf)
-                    .map_err(|_| Operation("decryption failed (wrong key, iv, additionalData or corrupted data)".into()))?
+                    .map_err(|_| {
+                        Operation("decryption failed (wrong key, iv, additionalData or corrupted data)".into())
+                    })?
                     .len();
                 buf.truncate(n);
                 Ok(buf)
@@ -641,7 +661,8 @@ fn derive(a: &Args, key: &[u8]) -> R<Vec<u8>> {
                 (k, strip(&peer, der::SPKI_X25519, 32, "X25519")?.to_vec(), &agreement::X25519)
             } else {
                 let c = curve(a.curve.as_deref())?;
-                let k = agreement::PrivateKey::from_private_key_der(c.ecdh, key).map_err(rejected("ECDH private key"))?;
+                let k =
+                    agreement::PrivateKey::from_private_key_der(c.ecdh, key).map_err(rejected("ECDH private key"))?;
                 (k, strip(&peer, c.spki, 2 * c.size + 1, c.name)?.to_vec(), c.ecdh)
             };
             let mut secret = agreement::agree(
@@ -653,7 +674,10 @@ fn derive(a: &Args, key: &[u8]) -> R<Vec<u8>> {
             if let Some(l) = a.length {
                 let n = bytes(l)?;
                 if n > secret.len() {
-                    return Err(Operation(format!("length {l} exceeds the {} bits the agreement yields", secret.len() * 8)));
+                    return Err(Operation(format!(
+                        "length {l} exceeds the {} bits the agreement yields",
+                        secret.len() * 8
+                    )));
                 }
                 secret.truncate(n);
             }
@@ -673,9 +697,10 @@ mod tests {
 
     #[test]
     fn ecdsa_generate_sign_verify_and_jwk_round_trip() {
-        let g: Value =
-            serde_json::from_slice(&run_json(json!({"op": "generate", "alg": "ECDSA", "curve": "P-256"}), b"").unwrap())
-                .unwrap();
+        let g: Value = serde_json::from_slice(
+            &run_json(json!({"op": "generate", "alg": "ECDSA", "curve": "P-256"}), b"").unwrap(),
+        )
+        .unwrap();
         let (private, public) = (g["private"].as_str().unwrap(), g["public"].as_str().unwrap());
         let sig = run_json(
             json!({"op": "sign", "alg": "ECDSA", "curve": "P-256", "hash": "SHA-256", "key": private}),
@@ -698,7 +723,8 @@ mod tests {
         )
         .unwrap();
         let back: Value = serde_json::from_slice(
-            &run_json(json!({"op": "import", "alg": "ECDSA", "curve": "P-256", "format": "jwk", "jwk": jwk}), b"").unwrap(),
+            &run_json(json!({"op": "import", "alg": "ECDSA", "curve": "P-256", "format": "jwk", "jwk": jwk}), b"")
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(back["type"], "private");
