@@ -59,6 +59,20 @@ let pending = new Map();
 const hstart = (op, arg, b, ok, err) => { const id = H.start(op, arg, b); pending.set(id, { ok, err }); return id; };
 const op = (name, arg, b) => new Promise((res, rej) => hstart(name, arg, b, (m, x) => res([m, x]), m => rej(new Error(m))));
 
+// ---- lazy parts ----------------------------------------------------------------
+// Bigger APIs (streams, forms, Buffer, WebCrypto) live in prelude-NAME.js and
+// are evaluated on first use, so the base snapshot and start-up only carry
+// what every function needs. Each file is a function of the internals (I).
+const mods = {};
+let I;
+const lazy = n => mods[n] ??= H.lazy(n)(I);
+// A global that loads its module when first read, then becomes a plain value.
+const lazyGlobal = (k, n) => dp(G, k, {
+  get() { const v = lazy(n)[k]; def(G, k, v); return v; },
+  set(v) { def(G, k, v); },
+  configurable: true,
+});
+
 // ---- timers -------------------------------------------------------------------
 const mono = () => H.monotonic();
 let timers = new Map(), timerId = 0, timerSeq = 0;
@@ -565,6 +579,7 @@ const NULL_BODY = [101, 103, 204, 205, 304];
 // (No [bytes, type] pair: array destructuring is slow in QuickJS.)
 let xType = '';
 const TEXT = 'text/plain;charset=UTF-8';
+// Returns bytes, or a ReadableStream for a stream body.
 function extract(v) {
   xType = '';
   if (v == null) return null;
@@ -572,23 +587,46 @@ function extract(v) {
   if (v instanceof URLSearchParams) { xType = 'application/x-www-form-urlencoded;charset=UTF-8'; return enc(v.toString()); }
   const u = view(v);
   if (u) return u.slice();
-  if (typeof v === 'object' && (typeof v.getReader === 'function' || toStr.call(v) === '[object ReadableStream]'))
-    throw new TypeError('ReadableStream bodies are not supported in Quasm: use a string, ArrayBuffer, typed array or URLSearchParams');
+  // No FormData, Blob or stream can exist before its module loaded.
+  if (mods.form) { const f = mods.form.extractForm(v); if (f) { xType = f[1]; return f[0]; } }
+  if (mods.streams && mods.streams.isStream(v)) return v;
   xType = TEXT;
   return enc(v);
 }
-let bodyOf, bodySet;
+// A body is bytes (#b) or a ReadableStream (#s); reading `body` turns bytes
+// into a stream. The host only ever sees bytes: stream bodies are drained first.
+let bodyOf, bodySet, bodyStream, bodySplit;
 class Body {
-  #b = null; #used = false;
+  #b = null; #s = null; #used = false;
   static {
     bodyOf = o => o.#b;
-    bodySet = (o, b, used) => { o.#b = b; if (used !== undefined) o.#used = used; };
+    bodyStream = o => o.#s;
+    bodySet = (o, b, used) => {
+      if (b && !(b instanceof Uint8Array)) { o.#s = b; o.#b = null; } else { o.#b = b; o.#s = null; }
+      if (used !== undefined) o.#used = used;
+    };
+    // For clone(): the body to give the copy (a stream body is teed).
+    bodySplit = o => {
+      if (!o.#s) return o.#b;
+      const [a, b] = o.#s.tee();
+      o.#s = a;
+      return b;
+    };
   }
-  // No ReadableStream in Quasm: `body` exposes a copy of the bytes (or null).
-  get body() { return this.#b && this.#b.slice(); }
-  get bodyUsed() { return this.#used; }
+  get body() {
+    if (this.#s || !this.#b) return this.#s;
+    this.#s = lazy('streams').streamOf(this.#b);
+    this.#b = null;
+    return this.#s;
+  }
+  get bodyUsed() { return this.#used || (this.#s !== null && mods.streams.disturbed(this.#s)); }
   #take(w) {
-    if (this.#used) return Promise.reject(new TypeError(`${w}: body has already been used; call clone() before reading a body twice`));
+    if (this.bodyUsed) return Promise.reject(new TypeError(`${w}: body has already been used; call clone() before reading a body twice`));
+    if (this.#s) {
+      if (this.#s.locked) return Promise.reject(new TypeError(`${w}: the body stream is locked by a reader`));
+      this.#used = true;
+      return mods.streams.readAll(this.#s);
+    }
     if (this.#b) this.#used = true;
     return Promise.resolve(this.#b || new Uint8Array(0));
   }
@@ -596,7 +634,17 @@ class Body {
   bytes() { return this.#take('bytes').then(b => b.slice()); }
   text() { return this.#take('text').then(utf8); }
   json() { return this.#take('json').then(b => jparse(utf8(b))); }
+  blob() {
+    const t = this.headers.get('content-type') ?? '';
+    return this.#take('blob').then(b => new (lazy('form').Blob)([b], { type: t }));
+  }
+  formData() {
+    const t = this.headers.get('content-type');
+    return this.#take('formData').then(b => lazy('form').parseForm(b, t));
+  }
 }
+// A stream body read to the end, left as bytes (before the host gets it).
+const drain = o => bodyStream(o) ? mods.streams.readAll(bodyStream(o)).then(b => { bodySet(o, b); return o; }) : o;
 const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
 const normMethod = m => {
   m = `${m}`;
@@ -633,9 +681,9 @@ class Request extends Body {
     const h = new Headers(init.headers !== undefined ? init.headers : src ? src.headers : undefined);
     let b = extract(init.body);
     const type = xType;
-    if (!b && init.body == null && src && bodyOf(src)) {
+    if (!b && init.body == null && src && (bodyOf(src) || bodyStream(src))) {
       if (src.bodyUsed) throw new TypeError('Request: cannot construct a Request from a Request whose body has already been used');
-      b = bodyOf(src);
+      b = bodyOf(src) || bodyStream(src);
       bodySet(src, bodyOf(src), true); // the body moves to the new Request
     }
     if (b && (m === 'GET' || m === 'HEAD')) throw new TypeError('Request with GET/HEAD method cannot have body.');
@@ -654,7 +702,7 @@ class Request extends Body {
   clone() {
     if (this.bodyUsed) throw new TypeError('Request.clone: body has already been used');
     const h = hFrom(hList(this.headers), hLocked(this.headers));
-    return new Request(RAW, { m: this.#m, u: this.#u, h, r: this.#r, s: this.#s, b: bodyOf(this) });
+    return new Request(RAW, { m: this.#m, u: this.#u, h, r: this.#r, s: this.#s, b: bodySplit(this) });
   }
   [INSPECT]() { return { method: this.#m, url: this.#u, headers: this.headers, redirect: this.#r, bodyUsed: this.bodyUsed }; }
 }
@@ -713,7 +761,7 @@ class Response extends Body {
   clone() {
     if (this.bodyUsed) throw new TypeError('Response.clone: body has already been used');
     const h = hFrom(hList(this.headers), hLocked(this.headers));
-    return new Response(RAW, { s: this.#s, t: this.#t, h, type: this.#type, url: this.#url, red: this.#red, b: bodyOf(this) });
+    return new Response(RAW, { s: this.#s, t: this.#t, h, type: this.#type, url: this.#url, red: this.#red, b: bodySplit(this) });
   }
   static json(data, init) {
     const s = jstr(data);
@@ -735,8 +783,13 @@ class Response extends Body {
 }
 
 function fetch(input, init) {
+  let req;
+  try { req = new Request(input, init); } catch (e) { return Promise.reject(e); }
+  return bodyStream(req) ? Promise.resolve(drain(req)).then(send) : send(req);
+}
+function send(req) {
   return new Promise((res, rej) => {
-    const req = new Request(input, init), sig = req.signal;
+    const sig = req.signal;
     if (sig.aborted) return rej(sig.reason);
     const arg = jstr({ method: req.method, url: req.url, headers: hList(req.headers), redirect: req.redirect });
     const done = () => sig.removeEventListener('abort', onAbort);
@@ -849,7 +902,7 @@ function clone(v, m) {
     if (Object.hasOwn(v, 'cause')) def(r, 'cause', clone(v.cause, m));
     return r;
   } else if (v instanceof Number || v instanceof String || v instanceof Boolean || v instanceof BigInt) r = Object(v.valueOf());
-  else if (v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet || v instanceof WeakRef || PLATFORM.some(C => v instanceof C)) throw uncloneable(v);
+  else if (v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet || v instanceof WeakRef || PLATFORM.some(C => v instanceof C) || okeys(mods).some(n => mods[n].PLATFORM.some(C => v instanceof C))) throw uncloneable(v);
   else {
     m.set(v, r = {});
     for (const k of okeys(v)) dataProp(r, k, clone(v[k], m));
@@ -871,89 +924,10 @@ function structuredClone(v, opts) {
 }
 
 // ---- crypto ------------------------------------------------------------------------
-const HASHES = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'];
 const INT_ARRAYS = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array'];
-const algName = a => {
-  const n = typeof a === 'string' ? a : a && typeof a === 'object' ? a.name : undefined;
-  if (typeof n !== 'string') throw new TypeError('Algorithm: a name is required (a string or an object with a "name")');
-  return n;
-};
-const hashName = a => {
-  const n = algName(a), u = n.toUpperCase();
-  if (!HASHES.includes(u)) throw dom(`Unrecognized or unsupported hash algorithm: ${n} (supported: ${HASHES.join(', ')})`, 'NotSupportedError');
-  return u;
-};
-const isHMAC = a => { const n = algName(a); if (n.toUpperCase() !== 'HMAC') throw dom(`Algorithm ${n} is not supported by Quasm's crypto.subtle (HMAC only)`, 'NotSupportedError'); };
-let keyBytes;
-class CryptoKey {
-  #t; #x; #a; #u; #k;
-  static { keyBytes = k => k.#k; }
-  constructor(t, x, a, u, k) { illegal(t); this.#t = 'secret'; this.#x = x; this.#a = a; this.#u = u; this.#k = k; }
-  get type() { return this.#t; }
-  get extractable() { return this.#x; }
-  get algorithm() { return this.#a; }
-  get usages() { return this.#u; }
-  [INSPECT]() { return { type: this.#t, extractable: this.#x, algorithm: this.#a, usages: this.#u }; }
-}
-const useKey = (alg, key, usage) => {
-  isHMAC(alg);
-  if (!(key instanceof CryptoKey)) throw new TypeError(`crypto.subtle.${usage}: key must be a CryptoKey`);
-  if (key.algorithm.name !== 'HMAC') throw dom('The key algorithm does not match the requested algorithm', 'InvalidAccessError');
-  if (!key.usages.includes(usage)) throw dom(`The key does not allow the "${usage}" operation`, 'InvalidAccessError');
-};
-const mac = (key, data, w) => hcall('hmac', { hash: key.algorithm.hash.name, key: b64(keyBytes(key)) }, bytesOf(data, w));
-class SubtleCrypto {
-  constructor(t) { illegal(t); }
-  async digest(alg, data) {
-    need(arguments, 2, 'crypto.subtle.digest');
-    const a = hashName(alg);
-    return toAB(hcall('digest', { algorithm: a }, bytesOf(data, 'crypto.subtle.digest: data')));
-  }
-  async importKey(format, keyData, alg, extractable, usages) {
-    need(arguments, 5, 'crypto.subtle.importKey');
-    if (format !== 'raw') throw dom(`crypto.subtle.importKey: format ${jstr(`${format}`)} is not supported (only "raw")`, 'NotSupportedError');
-    isHMAC(alg);
-    if (alg.hash === undefined) throw new TypeError('crypto.subtle.importKey: HMAC needs a hash (e.g. {name: "HMAC", hash: "SHA-256"})');
-    const hash = hashName(alg.hash), k = bytesOf(keyData, 'crypto.subtle.importKey: keyData').slice();
-    const u = [...new Set(usages)];
-    if (!u.length || u.some(x => x !== 'sign' && x !== 'verify')) throw dom('Cannot create an HMAC key with these usages (expected a non-empty subset of "sign", "verify")', 'SyntaxError');
-    if (!k.length) throw dom('HMAC key data must not be empty', 'DataError');
-    let length = k.length * 8;
-    if (alg.length !== undefined) {
-      const L = Number(alg.length);
-      if (!(L <= length && L > length - 8)) throw dom(`HMAC key length ${alg.length} does not match the ${length}-bit key data`, 'DataError');
-      length = L;
-    }
-    return new CryptoKey(RAW, !!extractable, { name: 'HMAC', hash: { name: hash }, length }, u, k);
-  }
-  async exportKey(format, key) {
-    need(arguments, 2, 'crypto.subtle.exportKey');
-    if (!(key instanceof CryptoKey)) throw new TypeError('crypto.subtle.exportKey: key must be a CryptoKey');
-    if (format !== 'raw') throw dom(`crypto.subtle.exportKey: format ${jstr(`${format}`)} is not supported (only "raw")`, 'NotSupportedError');
-    if (!key.extractable) throw dom('The key is not extractable', 'InvalidAccessError');
-    return keyBytes(key).slice().buffer;
-  }
-  async sign(alg, key, data) {
-    need(arguments, 3, 'crypto.subtle.sign');
-    useKey(alg, key, 'sign');
-    return toAB(mac(key, data, 'crypto.subtle.sign: data'));
-  }
-  async verify(alg, key, sig, data) {
-    need(arguments, 4, 'crypto.subtle.verify');
-    useKey(alg, key, 'verify');
-    const s = bytesOf(sig, 'crypto.subtle.verify: signature').slice(), m = mac(key, data, 'crypto.subtle.verify: data');
-    if (s.length !== m.length) return false;
-    let d = 0;
-    for (let i = 0; i < m.length; i++) d |= s[i] ^ m[i]; // constant time
-    return d === 0;
-  }
-}
-for (const k of ['encrypt', 'decrypt', 'generateKey', 'deriveKey', 'deriveBits', 'wrapKey', 'unwrapKey'])
-  def(SubtleCrypto.prototype, k, { async [k]() { throw dom(`crypto.subtle.${k} is not supported in Quasm (supported: digest, and importKey/sign/verify/exportKey for HMAC)`, 'NotSupportedError'); } }[k]);
-const subtle = new SubtleCrypto(RAW);
 class Crypto {
   constructor(t) { illegal(t); }
-  get subtle() { return subtle; }
+  get subtle() { return lazy('crypto').subtle; }
   getRandomValues(a) {
     need(arguments, 1, 'crypto.getRandomValues');
     if (!ArrayBuffer.isView(a) || !INT_ARRAYS.includes(a[Symbol.toStringTag])) throw dom('crypto.getRandomValues: the argument must be an integer-type TypedArray', 'TypeMismatchError');
@@ -1069,7 +1043,75 @@ function bind(ns) {
   const d = ns && ns.default;
   if (typeof d === 'function') return freeze({ fn: d });
   if (d && typeof d === 'object' && KINDS.some(k => typeof d[k] === 'function')) return freeze({ obj: d });
-  throw new TypeError(HANDLER_MSG);
+  if (d === undefined && (swl.fetch.length || swl.scheduled.length)) return freeze({ sw: true });
+  throw new TypeError(`${HANDLER_MSG}, or (service-worker syntax) call addEventListener("fetch", ...) at the top level`);
+}
+
+// ---- service-worker syntax ---------------------------------------------------------
+// addEventListener("fetch" | "scheduled", listener) at the top level instead
+// of a default export, as in Workers' original format. Listeners run in order
+// and their exceptions fail the invocation; other event types are accepted
+// and never dispatched.
+const swl = { fetch: [], scheduled: [] };
+function addEventListener(type, cb) {
+  need(arguments, 2, 'addEventListener');
+  const l = swl[`${type}`];
+  if (l && (typeof cb === 'function' || (cb && typeof cb.handleEvent === 'function')) && !l.includes(cb)) l.push(cb);
+}
+function removeEventListener(type, cb) {
+  need(arguments, 2, 'removeEventListener');
+  const l = swl[`${type}`], i = l ? l.indexOf(cb) : -1;
+  if (i >= 0) l.splice(i, 1);
+}
+let evResponse;
+class FetchEvent extends Event {
+  #r; #p = null; #open = true; #c;
+  static { evResponse = (e, done) => { if (done) e.#open = false; return e.#p; }; }
+  constructor(t, req, c) { illegal(t); super('fetch', { cancelable: true }); this.#r = req; this.#c = c; }
+  get request() { return this.#r; }
+  respondWith(p) {
+    need(arguments, 1, 'FetchEvent.respondWith');
+    if (this.#p || !this.#open) throw dom(this.#p ? 'FetchEvent.respondWith() was already called' : 'FetchEvent.respondWith() must be called while the listener runs', 'InvalidStateError');
+    this.#p = Promise.resolve(p);
+    this.stopImmediatePropagation();
+  }
+  waitUntil(p) { this.#c.waitUntil(p); }
+  passThroughOnException() {}
+}
+class ScheduledEvent extends Event {
+  #c;
+  constructor(t, e, c) { illegal(t); super('scheduled'); this.#c = c; for (const k of okeys(e)) if (k !== 'type') dataProp(this, k, e[k]); }
+  waitUntil(p) { this.#c.waitUntil(p); }
+  noRetry() {}
+}
+function swDispatch(kind, arg, env, c) {
+  // Bindings are globals in this format.
+  for (const k of okeys(env)) def(G, k, env[k]);
+  const ev = kind === 1 ? new FetchEvent(RAW, arg, c) : new ScheduledEvent(RAW, arg, c);
+  for (const cb of [...swl[ev.type]]) {
+    typeof cb === 'function' ? cb.call(G, ev) : cb.handleEvent(ev);
+    if (kind === 1 && evResponse(ev)) break;
+  }
+  if (kind !== 1) return undefined;
+  const p = evResponse(ev, true);
+  if (!p) throw new TypeError('no "fetch" listener called event.respondWith(): a fetch listener must respond with a Response or a promise of one');
+  return p;
+}
+
+// ---- node: modules ------------------------------------------------------------------
+// What `import ... from "node:NAME"` (or the bare name) gets; the shim's
+// module loader asks for it while the function loads.
+function nodeModule(spec) {
+  spec = `${spec}`;
+  const n = spec.startsWith('node:') ? spec.slice(5) : spec;
+  if (n === 'buffer') {
+    const { Buffer } = lazy('buffer'), { Blob, File } = lazy('form');
+    const m = { Buffer, Blob, File, atob: G.atob, btoa, kMaxLength: 0x7fffffff, constants: freeze({ MAX_LENGTH: 0x7fffffff, MAX_STRING_LENGTH: 0x1fffffe8 }) };
+    m.default = { ...m };
+    return m;
+  }
+  if (spec.startsWith('node:')) throw new Error(`Cannot find module '${spec}': Quasm provides node:buffer only (as Workers' nodejs_compat does for Buffer)`);
+  throw new Error(`Cannot find module '${spec}': a Quasm function is one ES module; bundle its imports into it (node:buffer is the only built-in module)`);
 }
 // ctx methods live on a prototype (per-call closures cost more than a trivial
 // call), and the waitUntil list is per invocation: a sandbox runs one at a time.
@@ -1132,18 +1174,24 @@ function invoke(kind, input, body, desc, env, ctx) {
   t0 = -1; origin = -1;
   const name = KINDS[kind];
   if (!name) throw new TypeError(`unknown invocation kind ${kind}`);
-  if (!desc || !(desc.fn || desc.obj)) throw new TypeError(HANDLER_MSG);
-  const fn = desc.fn || desc.obj[name];
-  if (typeof fn !== 'function') throw new TypeError(`function has no "${name}" handler`);
+  if (!desc || !(desc.fn || desc.obj || desc.sw)) throw new TypeError(HANDLER_MSG);
+  const fn = desc.sw ? swDispatch : desc.fn || desc.obj[name];
+  if (typeof fn !== 'function' || (desc.sw && !swl[name]?.length))
+    throw new TypeError(`function has no "${name}" handler${desc.sw ? ` (no addEventListener("${name}", ...) listener)` : ''}`);
   env.KV = KV; env.EVENTS = EVENTS;
   waits = [];
   const arg = kind === 0 ? input : kind === 1 ? incoming(input, body) : camelKeys(input);
   let value;
-  try { value = desc.fn ? fn(arg, env, ctx) : fn.call(desc.obj, arg, env, ctx); }
+  try { value = desc.sw ? fn(kind, arg, env, ctx) : desc.fn ? fn(arg, env, ctx) : fn.call(desc.obj, arg, env, ctx); }
   catch (e) { if (!waits.length) throw e; return settleAll(Promise.reject(e), waits); }
   // A synchronous result goes back as is (the shim accepts a non-promise):
   // no promise machinery for handlers that never await.
-  const thenable = value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
+  let thenable = value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
+  // A streamed Response is read to the end first (streams exist once loaded).
+  if (kind === 1 && mods.streams) {
+    if (thenable) value = value.then(v => v instanceof Response ? drain(v) : v);
+    else if (value instanceof Response && bodyStream(value)) { value = drain(value); thenable = true; }
+  }
   if (!thenable && !waits.length) return value;
   return settleAll(value, waits);
 }
@@ -1210,16 +1258,23 @@ function complete(id, ok, meta, bytes) {
 }
 
 // ---- globals ----------------------------------------------------------------------
-PLATFORM = [Headers, Body, URL, URLSearchParams, EventTarget, Event, AbortController, TextEncoder, TextDecoder, CryptoKey, Crypto, SubtleCrypto, KVNamespace, EventsBinding];
+PLATFORM = [Headers, Body, URL, URLSearchParams, EventTarget, Event, AbortController, TextEncoder, TextDecoder, Crypto, KVNamespace, EventsBinding];
 for (const C of [...PLATFORM, Request, Response, AbortSignal]) if (C !== Body) def(C.prototype, Symbol.toStringTag, C === EventsBinding ? 'Events' : C.name);
 const globals = {
   console, fetch, Request, Response, Headers, URL, URLSearchParams, TextEncoder, TextDecoder, structuredClone,
-  setTimeout, clearTimeout, setInterval, clearInterval, crypto, Crypto, SubtleCrypto, CryptoKey, performance,
-  AbortController, AbortSignal, EventTarget, Event, self: G,
+  setTimeout, clearTimeout, setInterval, clearInterval, crypto, Crypto, performance,
+  AbortController, AbortSignal, EventTarget, Event, self: G, addEventListener, removeEventListener,
 };
 for (const k of okeys(globals)) def(G, k, globals[k]);
+for (const [n, ks] of [['crypto', ['SubtleCrypto', 'CryptoKey']], ['form', ['Blob', 'File', 'FormData']],
+  ['streams', ['ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStreamDefaultController', 'WritableStream',
+    'WritableStreamDefaultWriter', 'TransformStream', 'TextEncoderStream', 'TextDecoderStream',
+    'ByteLengthQueuingStrategy', 'CountQueuingStrategy']]]) for (const k of ks) lazyGlobal(k, n);
+// What the lazy parts may use of this file.
+I = freeze({ RAW, H, enc, dec, utf8, view, bytesOf, toAB, b64, need, dom, typeName, jstr, jparse, def, dp, INSPECT, dict, usv,
+  illegal, parseQS, hcall, fmt, dataProp, lazy, streamOf: b => lazy('streams').streamOf(b), mods });
 // A job (microtask) that threw: logged like a throwing timer callback.
 function uncaught(e) { console.error('Uncaught', e); }
 // Configurable so the shim can remove it once it holds the object: user code never sees it.
-dp(G, '__quasm', { configurable: true, value: freeze({ bind, dispatch, invoke, ctxProto: ExecutionContext.prototype, finish, response, errorInfo, complete, nextTimer, tick, uncaught }) });
+dp(G, '__quasm', { configurable: true, value: freeze({ bind, dispatch, invoke, nodeModule, ctxProto: ExecutionContext.prototype, finish, response, errorInfo, complete, nextTimer, tick, uncaught }) });
 })();

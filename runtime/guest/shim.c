@@ -562,7 +562,80 @@ static JSValue h_call_origin(JSContext *c, JSValueConst this, int argc, JSValueC
     return JS_NewFloat64(c, qz_io.call_origin_ms);
 }
 
+// ---- lazily evaluated prelude parts -------------------------------------
+// build.sh embeds runtime/guest/prelude-NAME.js files next to the prelude;
+// __host.lazy(name) evaluates one (its value is a function of the prelude's
+// internals). Named quasm:prelude/NAME so stacks can drop their frames.
+extern const uint32_t quasm_lazy_count;
+extern const char *const quasm_lazy_names[];
+extern const char *const quasm_lazy_srcs[];
+extern const uint32_t quasm_lazy_lens[];
+
+static JSValue h_lazy(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    const char *name = JS_ToCString(c, argv[0]);
+    if (!name) return JS_EXCEPTION;
+    for (uint32_t i = 0; i < quasm_lazy_count; i++) {
+        if (strcmp(quasm_lazy_names[i], name) != 0) continue;
+        char file[64];
+        snprintf(file, sizeof file, "quasm:prelude/%s", name);
+        JS_FreeCString(c, name);
+        return JS_Eval(c, quasm_lazy_srcs[i], quasm_lazy_lens[i], file, JS_EVAL_TYPE_GLOBAL);
+    }
+    JSValue e = JS_ThrowInternalError(c, "no prelude part named %s", name);
+    JS_FreeCString(c, name);
+    return e;
+}
+
+// ---- built-in modules -----------------------------------------------------
+// `import ... from "node:buffer"` (or any other specifier): the prelude's
+// nodeModule(name) gives the exports object or throws an error naming the
+// module; each own key becomes an export of a synthetic module.
+static int module_init(JSContext *c, JSModuleDef *m) {
+    JSValue exports = JS_GetModulePrivateValue(c, m);
+    JSPropertyEnum *props;
+    uint32_t n;
+    if (JS_GetOwnPropertyNames(c, &props, &n, exports, JS_GPN_STRING_MASK | JS_GPN_ENUM_ONLY) < 0) {
+        JS_FreeValue(c, exports);
+        return -1;
+    }
+    int r = 0;
+    for (uint32_t i = 0; i < n && r == 0; i++) {
+        const char *k = JS_AtomToCString(c, props[i].atom);
+        if (!k) { r = -1; break; }
+        r = JS_SetModuleExport(c, m, k, JS_GetProperty(c, exports, props[i].atom));
+        JS_FreeCString(c, k);
+    }
+    JS_FreePropertyEnum(c, props, n);
+    JS_FreeValue(c, exports);
+    return r;
+}
+
+static JSModuleDef *module_loader(JSContext *c, const char *name, void *opaque) {
+    (void)opaque;
+    JSValue fn = JS_GetPropertyStr(c, quasm_obj, "nodeModule");
+    JSValue arg = JS_NewString(c, name);
+    JSValue exports = JS_Call(c, fn, quasm_obj, 1, (JSValueConst *)&arg);
+    JS_FreeValue(c, fn);
+    JS_FreeValue(c, arg);
+    if (JS_IsException(exports)) return NULL;
+    JSModuleDef *m = JS_NewCModule(c, name, module_init);
+    JSPropertyEnum *props;
+    uint32_t n;
+    if (!m || JS_GetOwnPropertyNames(c, &props, &n, exports, JS_GPN_STRING_MASK | JS_GPN_ENUM_ONLY) < 0) {
+        JS_FreeValue(c, exports);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k = JS_AtomToCString(c, props[i].atom);
+        if (k) { JS_AddModuleExport(c, m, k); JS_FreeCString(c, k); }
+    }
+    JS_FreePropertyEnum(c, props, n);
+    JS_SetModulePrivateValue(c, m, exports);
+    return m;
+}
+
 static const JSCFunctionListEntry host_funcs[] = {
+    JS_CFUNC_DEF("lazy", 1, h_lazy),
     JS_CFUNC_DEF("callStart", 0, h_call_start),
     JS_CFUNC_DEF("callOrigin", 0, h_call_origin),
     JS_CFUNC_DEF("log", 2, h_log),
@@ -583,6 +656,7 @@ EXPORT("qz_init") int32_t qz_init(uint32_t max_stack) {
     if (!rt) { out_str("{\"name\":\"InternalError\",\"message\":\"runtime\"}"); return ST_ERROR; }
     JS_SetMaxStackSize(rt, max_stack);
     JS_SetInterruptHandler(rt, interrupt_handler, NULL);
+    JS_SetModuleLoaderFunc(rt, NULL, module_loader, NULL);
     ctx = JS_NewContext(rt);
     if (!ctx) { out_str("{\"name\":\"InternalError\",\"message\":\"context\"}"); return ST_ERROR; }
     handler = JS_UNDEFINED;

@@ -264,7 +264,7 @@ declare class AbortController {
 
 type BufferSource = ArrayBuffer | ArrayBufferView;
 /** ReadableStream, Blob and FormData bodies are not available in Quasm. */
-type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams;
+type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams | FormData | Blob | ReadableStream<Uint8Array>;
 type HeadersInit = Headers | Record<string, string> | Iterable<readonly [string, string]>;
 type RequestInfo = Request | string;
 type RequestRedirect = 'follow' | 'error' | 'manual';
@@ -287,13 +287,17 @@ declare class Headers {
 }
 
 interface Body {
-  /** No streams in Quasm: a copy of the body bytes, or null when there is no body. */
-  readonly body: Uint8Array | null;
+  /** The body as a stream of bytes (the same stream on every read), or null when there is none. */
+  readonly body: ReadableStream<Uint8Array> | null;
   readonly bodyUsed: boolean;
   arrayBuffer(): Promise<ArrayBuffer>;
   bytes(): Promise<Uint8Array>;
   text(): Promise<string>;
   json<T = any>(): Promise<T>;
+  /** A Blob of the body, typed with the Content-Type header. */
+  blob(): Promise<Blob>;
+  /** Parses a multipart/form-data or application/x-www-form-urlencoded body (TypeError otherwise). */
+  formData(): Promise<FormData>;
 }
 
 interface RequestInit {
@@ -336,8 +340,200 @@ declare class Response {
   static error(): Response;
 }
 
-/** Makes an HTTP request through the platform (counts towards the subrequest limit). */
+/**
+ * Makes an HTTP request through the platform (counts towards the subrequest limit).
+ * A stream body is read to the end before the request is sent.
+ */
 declare function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+
+// ---------------------------------------------------------------------------
+// Service-worker syntax: `addEventListener("fetch", event => event.respondWith(...))`
+// at the top level instead of a default export. Bindings (env) are globals.
+// ---------------------------------------------------------------------------
+
+declare class FetchEvent extends Event {
+  private constructor();
+  readonly request: Request;
+  /** Call while the listener runs; the first listener that responds wins. */
+  respondWith(response: Response | Promise<Response>): void;
+  waitUntil(promise: unknown): void;
+  /** Accepted for Workers compatibility; does nothing (there is no origin to fall back to). */
+  passThroughOnException(): void;
+}
+interface ScheduledEventInit extends ScheduledEvent {}
+declare class ScheduledController extends Event {
+  private constructor();
+  readonly cron: string;
+  readonly scheduledTime: number;
+  waitUntil(promise: unknown): void;
+  /** Accepted for Workers compatibility; does nothing. */
+  noRetry(): void;
+}
+declare function addEventListener(type: 'fetch', listener: (event: FetchEvent) => void): void;
+declare function addEventListener(type: 'scheduled', listener: (event: ScheduledController & ScheduledEvent) => void): void;
+/** Other event types are accepted and never dispatched. */
+declare function addEventListener(type: string, listener: (event: Event) => void): void;
+declare function removeEventListener(type: string, listener: (event: any) => void): void;
+
+// ---------------------------------------------------------------------------
+// Blob, File, FormData
+// ---------------------------------------------------------------------------
+
+type BlobPart = string | ArrayBuffer | ArrayBufferView | Blob;
+declare class Blob {
+  constructor(parts?: Iterable<BlobPart>, options?: { type?: string });
+  readonly size: number;
+  /** Lower-cased; '' when not given or not printable ASCII. */
+  readonly type: string;
+  slice(start?: number, end?: number, contentType?: string): Blob;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  text(): Promise<string>;
+  stream(): ReadableStream<Uint8Array>;
+}
+declare class File extends Blob {
+  constructor(bits: Iterable<BlobPart>, name: string, options?: { type?: string; lastModified?: number });
+  readonly name: string;
+  readonly lastModified: number;
+}
+type FormDataEntryValue = string | File;
+declare class FormData {
+  /** No HTML forms in Quasm: only the empty constructor. */
+  constructor();
+  append(name: string, value: string | Blob): void;
+  append(name: string, value: Blob, filename: string): void;
+  set(name: string, value: string | Blob): void;
+  set(name: string, value: Blob, filename: string): void;
+  delete(name: string): void;
+  get(name: string): FormDataEntryValue | null;
+  getAll(name: string): FormDataEntryValue[];
+  has(name: string): boolean;
+  forEach(callback: (value: FormDataEntryValue, name: string, form: FormData) => void, thisArg?: any): void;
+  entries(): IterableIterator<[string, FormDataEntryValue]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<FormDataEntryValue>;
+  [Symbol.iterator](): IterableIterator<[string, FormDataEntryValue]>;
+}
+
+// ---------------------------------------------------------------------------
+// Streams. No BYOB readers; a TransformStream's writable side never waits
+// for its readable side to be read.
+// ---------------------------------------------------------------------------
+
+interface QueuingStrategy<T = any> {
+  highWaterMark?: number;
+  size?: (chunk: T) => number;
+}
+interface ReadableStreamReadResult<T> {
+  done: boolean;
+  value?: T;
+}
+declare class ReadableStreamDefaultController<R = any> {
+  private constructor();
+  readonly desiredSize: number | null;
+  enqueue(chunk: R): void;
+  close(): void;
+  error(reason?: any): void;
+}
+interface UnderlyingSource<R = any> {
+  type?: 'bytes';
+  start?(controller: ReadableStreamDefaultController<R>): any;
+  pull?(controller: ReadableStreamDefaultController<R>): void | PromiseLike<void>;
+  cancel?(reason?: any): void | PromiseLike<void>;
+}
+interface StreamPipeOptions {
+  preventClose?: boolean;
+  preventAbort?: boolean;
+  preventCancel?: boolean;
+  signal?: AbortSignal;
+}
+declare class ReadableStream<R = any> {
+  constructor(source?: UnderlyingSource<R>, strategy?: QueuingStrategy<R>);
+  readonly locked: boolean;
+  cancel(reason?: any): Promise<void>;
+  getReader(): ReadableStreamDefaultReader<R>;
+  pipeThrough<T>(transform: { writable: WritableStream<R>; readable: ReadableStream<T> }, options?: StreamPipeOptions): ReadableStream<T>;
+  pipeTo(destination: WritableStream<R>, options?: StreamPipeOptions): Promise<void>;
+  tee(): [ReadableStream<R>, ReadableStream<R>];
+  values(options?: { preventCancel?: boolean }): AsyncIterableIterator<R>;
+  [Symbol.asyncIterator](options?: { preventCancel?: boolean }): AsyncIterableIterator<R>;
+  static from<T>(iterable: Iterable<T | PromiseLike<T>> | AsyncIterable<T>): ReadableStream<T>;
+}
+declare class ReadableStreamDefaultReader<R = any> {
+  constructor(stream: ReadableStream<R>);
+  readonly closed: Promise<void>;
+  read(): Promise<ReadableStreamReadResult<R>>;
+  cancel(reason?: any): Promise<void>;
+  releaseLock(): void;
+}
+declare class WritableStreamDefaultController {
+  private constructor();
+  readonly signal: AbortSignal;
+  error(reason?: any): void;
+}
+interface UnderlyingSink<W = any> {
+  start?(controller: WritableStreamDefaultController): any;
+  write?(chunk: W, controller: WritableStreamDefaultController): void | PromiseLike<void>;
+  close?(): void | PromiseLike<void>;
+  abort?(reason?: any): void | PromiseLike<void>;
+}
+declare class WritableStream<W = any> {
+  constructor(sink?: UnderlyingSink<W>, strategy?: QueuingStrategy<W>);
+  readonly locked: boolean;
+  abort(reason?: any): Promise<void>;
+  close(): Promise<void>;
+  getWriter(): WritableStreamDefaultWriter<W>;
+}
+declare class WritableStreamDefaultWriter<W = any> {
+  constructor(stream: WritableStream<W>);
+  readonly closed: Promise<void>;
+  readonly ready: Promise<void>;
+  readonly desiredSize: number | null;
+  write(chunk: W): Promise<void>;
+  close(): Promise<void>;
+  abort(reason?: any): Promise<void>;
+  releaseLock(): void;
+}
+interface TransformStreamDefaultController<O = any> {
+  readonly desiredSize: number | null;
+  enqueue(chunk: O): void;
+  error(reason?: any): void;
+  terminate(): void;
+}
+interface Transformer<I = any, O = any> {
+  start?(controller: TransformStreamDefaultController<O>): any;
+  transform?(chunk: I, controller: TransformStreamDefaultController<O>): void | PromiseLike<void>;
+  flush?(controller: TransformStreamDefaultController<O>): void | PromiseLike<void>;
+  cancel?(reason?: any): void | PromiseLike<void>;
+}
+declare class TransformStream<I = any, O = any> {
+  constructor(transformer?: Transformer<I, O>, writableStrategy?: QueuingStrategy<I>, readableStrategy?: QueuingStrategy<O>);
+  readonly readable: ReadableStream<O>;
+  readonly writable: WritableStream<I>;
+}
+declare class TextEncoderStream {
+  readonly encoding: 'utf-8';
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<string>;
+}
+declare class TextDecoderStream {
+  constructor(label?: string, options?: TextDecoderOptions);
+  readonly encoding: 'utf-8';
+  readonly fatal: boolean;
+  readonly ignoreBOM: boolean;
+  readonly readable: ReadableStream<string>;
+  readonly writable: WritableStream<BufferSource>;
+}
+declare class CountQueuingStrategy {
+  constructor(init: { highWaterMark: number });
+  readonly highWaterMark: number;
+  readonly size: (chunk?: any) => 1;
+}
+declare class ByteLengthQueuingStrategy {
+  constructor(init: { highWaterMark: number });
+  readonly highWaterMark: number;
+  readonly size: (chunk: ArrayBufferView) => number;
+}
 
 // ---------------------------------------------------------------------------
 // URL
@@ -415,52 +611,75 @@ declare class TextDecoder {
 
 type HashAlgorithmName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 type HashAlgorithmIdentifier = HashAlgorithmName | { name: HashAlgorithmName };
-type KeyUsage = 'sign' | 'verify';
-interface HmacImportParams {
-  name: 'HMAC';
-  hash: HashAlgorithmIdentifier;
-  /** Key length in bits (defaults to the length of the key data). */
+type KeyUsage = 'sign' | 'verify' | 'encrypt' | 'decrypt' | 'deriveBits' | 'deriveKey' | 'wrapKey' | 'unwrapKey';
+type KeyFormat = 'raw' | 'pkcs8' | 'spki' | 'jwk';
+type NamedCurve = 'P-256' | 'P-384';
+interface JsonWebKey {
+  kty?: string; alg?: string; crv?: string; ext?: boolean; key_ops?: string[];
+  k?: string; n?: string; e?: string; d?: string; p?: string; q?: string; dp?: string; dq?: string; qi?: string; x?: string; y?: string;
+}
+/** Algorithm parameters, by name. Names are matched case-insensitively. */
+type AlgorithmIdentifier =
+  | 'HMAC' | 'AES-GCM' | 'AES-CBC' | 'PBKDF2' | 'HKDF' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'ECDSA' | 'ECDH' | 'Ed25519' | 'X25519'
+  | { name: string; [param: string]: unknown };
+interface HmacImportParams { name: 'HMAC'; hash: HashAlgorithmIdentifier; /** In bits (defaults to the key data's). */ length?: number }
+interface AesKeyGenParams { name: 'AES-GCM' | 'AES-CBC'; length: 128 | 192 | 256 }
+interface RsaHashedKeyGenParams { name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS'; /** 2048, 3072 or 4096 */ modulusLength: number; /** 65537 only */ publicExponent: Uint8Array; hash: HashAlgorithmIdentifier }
+interface RsaHashedImportParams { name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS'; hash: HashAlgorithmIdentifier }
+interface EcKeyParams { name: 'ECDSA' | 'ECDH'; namedCurve: NamedCurve }
+/** ECDSA signs P-256 with SHA-256 and P-384 with SHA-384 (ES256, ES384). */
+interface EcdsaParams { name: 'ECDSA'; hash: HashAlgorithmIdentifier }
+/** The salt is as long as the hash (32 bytes for SHA-256, as PS256 uses). */
+interface RsaPssParams { name: 'RSA-PSS'; saltLength: number }
+/** A 12-byte iv; 128-bit tags. */
+interface AesGcmParams { name: 'AES-GCM'; iv: BufferSource; additionalData?: BufferSource; tagLength?: 128 }
+interface AesCbcParams { name: 'AES-CBC'; iv: BufferSource }
+interface Pbkdf2Params { name: 'PBKDF2'; salt: BufferSource; iterations: number; hash: HashAlgorithmIdentifier }
+interface HkdfParams { name: 'HKDF'; salt: BufferSource; info: BufferSource; hash: HashAlgorithmIdentifier }
+interface EcdhKeyDeriveParams { name: 'ECDH' | 'X25519'; public: CryptoKey }
+interface KeyAlgorithm {
+  name: string;
+  hash?: { name: HashAlgorithmName };
   length?: number;
+  namedCurve?: NamedCurve;
+  modulusLength?: number;
+  publicExponent?: Uint8Array;
 }
-interface HmacKeyAlgorithm {
-  name: 'HMAC';
-  hash: { name: HashAlgorithmName };
-  length: number;
-}
+interface CryptoKeyPair { publicKey: CryptoKey; privateKey: CryptoKey }
 type IntegerTypedArray =
   | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array
   | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
 
+/** The key material stays inside the CryptoKey; only exportKey of an extractable key reveals it. */
 declare class CryptoKey {
   private constructor();
-  readonly type: 'secret';
+  readonly type: 'secret' | 'private' | 'public';
   readonly extractable: boolean;
-  readonly algorithm: HmacKeyAlgorithm;
+  readonly algorithm: KeyAlgorithm;
   readonly usages: KeyUsage[];
 }
 
+/** Computed by the host (aws-lc-rs). */
 declare class SubtleCrypto {
   private constructor();
   digest(algorithm: HashAlgorithmIdentifier, data: BufferSource): Promise<ArrayBuffer>;
-  importKey(format: 'raw', keyData: BufferSource, algorithm: HmacImportParams, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
-  /** Only for keys imported with extractable = true. */
-  exportKey(format: 'raw', key: CryptoKey): Promise<ArrayBuffer>;
-  sign(algorithm: 'HMAC' | { name: 'HMAC' }, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer>;
-  /** Constant-time comparison of `signature` with the HMAC of `data`. */
-  verify(algorithm: 'HMAC' | { name: 'HMAC' }, key: CryptoKey, signature: BufferSource, data: BufferSource): Promise<boolean>;
-  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
-  encrypt(...args: unknown[]): Promise<never>;
-  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
-  decrypt(...args: unknown[]): Promise<never>;
-  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
-  generateKey(...args: unknown[]): Promise<never>;
-  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
-  deriveKey(...args: unknown[]): Promise<never>;
-  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
-  deriveBits(...args: unknown[]): Promise<never>;
-  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
+  generateKey(algorithm: RsaHashedKeyGenParams | EcKeyParams | { name: 'Ed25519' | 'X25519' } | 'Ed25519' | 'X25519', extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKeyPair>;
+  generateKey(algorithm: AesKeyGenParams | HmacImportParams, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
+  importKey(format: 'jwk', keyData: JsonWebKey, algorithm: AlgorithmIdentifier | HmacImportParams | RsaHashedImportParams | EcKeyParams, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
+  importKey(format: Exclude<KeyFormat, 'jwk'>, keyData: BufferSource, algorithm: AlgorithmIdentifier | HmacImportParams | RsaHashedImportParams | EcKeyParams, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
+  exportKey(format: 'jwk', key: CryptoKey): Promise<JsonWebKey>;
+  exportKey(format: Exclude<KeyFormat, 'jwk'>, key: CryptoKey): Promise<ArrayBuffer>;
+  sign(algorithm: AlgorithmIdentifier | EcdsaParams | RsaPssParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer>;
+  verify(algorithm: AlgorithmIdentifier | EcdsaParams | RsaPssParams, key: CryptoKey, signature: BufferSource, data: BufferSource): Promise<boolean>;
+  encrypt(algorithm: AesGcmParams | AesCbcParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer>;
+  decrypt(algorithm: AesGcmParams | AesCbcParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer>;
+  deriveBits(algorithm: Pbkdf2Params | HkdfParams | EcdhKeyDeriveParams, baseKey: CryptoKey, length?: number | null): Promise<ArrayBuffer>;
+  deriveKey(algorithm: Pbkdf2Params | HkdfParams | EcdhKeyDeriveParams, baseKey: CryptoKey, derivedKeyType: AesKeyGenParams | HmacImportParams, extractable: boolean, keyUsages: KeyUsage[]): Promise<CryptoKey>;
+  /** Workers' extension: constant-time comparison; RangeError if the lengths differ. */
+  timingSafeEqual(a: BufferSource, b: BufferSource): boolean;
+  /** @deprecated Not supported in Quasm: rejects with a NotSupportedError DOMException (exportKey + encrypt instead). */
   wrapKey(...args: unknown[]): Promise<never>;
-  /** @deprecated Not supported in Quasm: always rejects with a NotSupportedError DOMException. */
+  /** @deprecated Not supported in Quasm: rejects with a NotSupportedError DOMException (decrypt + importKey instead). */
   unwrapKey(...args: unknown[]): Promise<never>;
 }
 
@@ -473,3 +692,47 @@ declare class Crypto {
   randomUUID(): `${string}-${string}-${string}-${string}-${string}`;
 }
 declare var crypto: Crypto;
+
+// ---------------------------------------------------------------------------
+// node:buffer (also importable as "buffer"): the subset Workers' nodejs_compat
+// gives. Other node: modules fail to load with an error naming them.
+// ---------------------------------------------------------------------------
+
+declare module 'node:buffer' {
+  type BufferEncoding = 'utf8' | 'utf-8' | 'hex' | 'base64' | 'base64url' | 'latin1' | 'binary' | 'ascii';
+  class Buffer extends Uint8Array {
+    static from(data: string, encoding?: BufferEncoding): Buffer;
+    static from(data: ArrayBuffer, byteOffset?: number, length?: number): Buffer;
+    static from(data: ArrayLike<number> | Iterable<number> | ArrayBufferView | { type: 'Buffer'; data: number[] }): Buffer;
+    static alloc(size: number, fill?: string | number, encoding?: BufferEncoding): Buffer;
+    static allocUnsafe(size: number): Buffer;
+    static byteLength(value: string | ArrayBuffer | ArrayBufferView, encoding?: BufferEncoding): number;
+    static concat(list: readonly Uint8Array[], totalLength?: number): Buffer;
+    static compare(a: Uint8Array, b: Uint8Array): -1 | 0 | 1;
+    static isBuffer(value: unknown): value is Buffer;
+    static isEncoding(encoding: string): boolean;
+    toString(encoding?: BufferEncoding, start?: number, end?: number): string;
+    toJSON(): { type: 'Buffer'; data: number[] };
+    equals(other: Uint8Array): boolean;
+    compare(other: Uint8Array): -1 | 0 | 1;
+    /** A view of the same memory, as in Node. */
+    slice(start?: number, end?: number): Buffer;
+    subarray(start?: number, end?: number): Buffer;
+    fill(value: string | number, offset?: number, end?: number, encoding?: BufferEncoding): this;
+    indexOf(value: string | number | Uint8Array, byteOffset?: number, encoding?: BufferEncoding): number;
+    includes(value: string | number | Uint8Array, byteOffset?: number, encoding?: BufferEncoding): boolean;
+  }
+  const kMaxLength: number;
+  const constants: { MAX_LENGTH: number; MAX_STRING_LENGTH: number };
+  const atob: (data: string) => string;
+  const btoa: (data: string) => string;
+  const _Blob: typeof Blob;
+  const _File: typeof File;
+  export { Buffer, BufferEncoding, kMaxLength, constants, atob, btoa, _Blob as Blob, _File as File };
+  const _default: { Buffer: typeof Buffer; Blob: typeof Blob; File: typeof File; atob: typeof atob; btoa: typeof btoa; kMaxLength: number; constants: typeof constants };
+  export default _default;
+}
+declare module 'buffer' {
+  export * from 'node:buffer';
+  export { default } from 'node:buffer';
+}

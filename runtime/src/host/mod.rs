@@ -263,6 +263,7 @@ fn sync_op(env: &mut FunctionEnvMut<HostState>, op: &[u8], arg: &[u8], bytes: &[
                 .map_err(|e| format!("bad HMAC key encoding: {e}"))?;
             crypto::hmac(&a.hash, &key, bytes)
         }
+        b"crypto" => crypto::subtle::call(arg, bytes),
         b"progress" => {
             let p: Progress = parse(arg)?;
             if let Some(inv) = env.data().invocation.as_ref() {

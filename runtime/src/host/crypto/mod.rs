@@ -1,5 +1,9 @@
-//! `crypto.subtle.digest` and HMAC, computed by the host (interpreted JS
-//! hashing would be orders of magnitude slower).
+//! WebCrypto in the host: `crypto.subtle.digest` and HMAC here (interpreted
+//! JS hashing would be orders of magnitude slower), the rest of
+//! `crypto.subtle` (keys, signatures, ciphers, derivation) in [`subtle`].
+
+mod der;
+pub mod subtle;
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256, Sha384, Sha512};
