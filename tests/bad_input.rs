@@ -48,7 +48,8 @@ async fn api_input_errors() {
     assert_eq!((r.status, field(&r)), (400, "body"), "{}", r.text);
     assert!(r.message().contains("trailing characters"), "{}", r.message());
     for limits in [json!([1000, 64]), json!([])] {
-        let r = post_raw(&s, &t, "/functions", &json!({"name": "arr", "code": CODE, "limits": limits}).to_string()).await;
+        let r =
+            post_raw(&s, &t, "/functions", &json!({"name": "arr", "code": CODE, "limits": limits}).to_string()).await;
         assert_eq!((r.status, field(&r)), (400, "limits"), "{}", r.text);
         assert!(r.message().contains("expected an object"), "{}", r.message());
     }
