@@ -2,7 +2,7 @@
 // with who it is (tenant, role) as the server says.
 
 import { useEffect, useState } from "preact/hooks";
-import { Quasm } from "../sdk";
+import { Quasm, extras } from "../sdk";
 import type { Role, Whoami } from "../sdk";
 
 const KEY = "quasm.credential";
@@ -12,22 +12,23 @@ export interface Session {
   credential: string;
   who: Whoami;
   client: Quasm;
+  /** The console's endpoints the SDK has no method for yet. */
+  extra: ReturnType<typeof extras>;
 }
 
 let current: Session | null = null;
 const listeners = new Set<() => void>();
 
-export function client(url = location.origin, credential: string): Quasm {
-  return new Quasm({ url, token: credential });
-}
-
 /** Checks a credential with the server and keeps it. */
 export async function signIn(credential: string): Promise<Session> {
-  const c = client(undefined, credential);
-  const who = await c.request<Whoami>("GET", "/whoami");
+  const url = location.origin;
+  // An API key goes as `apiKey`, a JWT as `token` (the SDK sends both as a bearer credential).
+  const c = new Quasm(credential.startsWith("qk_") ? { url, apiKey: credential } : { url, token: credential });
+  const extra = extras(c, url, credential);
+  const who = await extra.whoami();
   sessionStorage.setItem(KEY, credential);
   sessionStorage.removeItem(REASON);
-  current = { credential, who, client: c };
+  current = { credential, who, client: c, extra };
   listeners.forEach((l) => l());
   return current;
 }

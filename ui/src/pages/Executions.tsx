@@ -1,7 +1,7 @@
 // Executions, global or of one function: filters (function, status,
 // trigger, time range) and the page cursor live in the URL.
 
-import type { ExecutionFilters } from "../sdk";
+import type { ExecutionFilters, ExecutionStatus, Trigger } from "../sdk";
 import { useApi } from "../lib/data";
 import { Link, setQuery, useLocation } from "../lib/router";
 import { duration, shortId } from "../lib/format";
@@ -43,8 +43,9 @@ export function ExecutionsTable({ fixedFunction }: { fixedFunction?: string }) {
     (q) => {
       const filters: ExecutionFilters = { limit: 50 };
       if (f.function) filters.function = f.function;
-      if (f.status) filters.status = f.status;
-      if (f.trigger) filters.trigger = f.trigger;
+      // Checked by the server: an unknown value from a hand-edited URL is a 400 shown here.
+      if (f.status) filters.status = f.status as ExecutionStatus;
+      if (f.trigger) filters.trigger = f.trigger as Trigger;
       const s = since(f.range);
       if (s) filters.since = s;
       return q.executions.list(filters).page(f.cursor ? { cursor: f.cursor } : {});

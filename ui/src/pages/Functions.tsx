@@ -14,7 +14,7 @@ interface Row {
 }
 
 async function load(q: import("../sdk").Quasm): Promise<Row[]> {
-  const [fns, recent] = await Promise.all([q.functions.list(), q.executions.page({ limit: 500 })]);
+  const [fns, recent] = await Promise.all([q.functions.list(), q.executions.list({ limit: 500 }).page()]);
   const last = new Map<string, Execution>();
   for (const e of recent.executions) if (!last.has(e.function)) last.set(e.function, e);
   return fns.map((fn) => ({ fn, last: last.get(fn.name) }));

@@ -2,14 +2,14 @@
 // next scheduled runs, dead letters waiting. Each figure links to the list
 // behind it.
 
-import type { Stats } from "../sdk";
 import { useApi } from "../lib/data";
+import { session } from "../lib/session";
 import { Link } from "../lib/router";
 import { Empty, Loaded, Status, Time } from "../components/ui";
 import { absolute } from "../lib/format";
 
 export function Home() {
-  const stats = useApi((q) => q.request<Stats>("GET", "/stats"), []);
+  const stats = useApi(() => session()!.extra.stats(), []);
   return (
     <section>
       <h1>Home</h1>

@@ -4,7 +4,7 @@
 
 import { useState } from "preact/hooks";
 import { QuasmError, ValidationError } from "../sdk";
-import type { Quasm } from "../sdk";
+import type { CreateFunction, CreateSchedule, Quasm } from "../sdk";
 import { TEMPLATES, saveInput, template } from "../templates";
 import type { Kind } from "../templates";
 import { handle } from "../lib/data";
@@ -16,9 +16,10 @@ import type { TriggerValues } from "../components/TriggerForm";
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
+/** A field refused before anything is sent, shown like the server's refusals. */
 class FieldError extends ValidationError {
   constructor(field: string, message: string) {
-    super(message, 400, "invalid_request", { field });
+    super({ status: 400, code: "invalid_request", message, details: { field } });
   }
 }
 
@@ -32,7 +33,7 @@ function parseJson(field: string, text: string, fallback: unknown): unknown {
 }
 
 async function createTrigger(q: Quasm, kind: Kind, name: string, t: TriggerValues): Promise<void> {
-  if (kind === "scheduled") await q.schedules.create(name, { cron: t.cron.trim(), timezone: t.timezone.trim() || "UTC" });
+  if (kind === "scheduled") await q.schedules.create(name, { cron: t.cron.trim(), timezone: t.timezone.trim() || "UTC" } as CreateSchedule);
   if (kind === "http")
     await q.routes.create({
       function: name,
@@ -76,7 +77,9 @@ export function NewFunction() {
       const input = kind === "job" || kind === "embedded" ? parseJson("input", trigger.input, null) : tpl.input;
       if (kind === "event") parseJson("filter", trigger.filter, {});
       setBusy(true);
-      await s.client.functions.create({ name, code: tpl.code, description });
+      // The generated request types mark every defaulted field as required;
+      // the server fills them in (reported to the SDK).
+      await s.client.functions.create({ name, code: tpl.code, description } as CreateFunction);
       const role = triggerRole(kind);
       if (!role || can(role)) {
         try {

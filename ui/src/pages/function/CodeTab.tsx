@@ -66,7 +66,7 @@ function Editor({ fn, base, reload }: { fn: QFunction; base: Version | null; rel
       const s = session();
       if (!s || !editor.current) return;
       try {
-        const ds = await engineCheck(s.client, code);
+        const ds = await engineCheck(s, code);
         if (ds) editor.current.setEngineMarkers(ds);
       } catch {
         // A failed check is not the user's problem: markers stay as they were.

@@ -4,7 +4,7 @@
 // and event subscriptions.
 
 import { useState } from "preact/hooks";
-import type { QFunction, Schedule } from "../../sdk";
+import type { CreateSchedule, QFunction, Schedule } from "../../sdk";
 import { useAction, useApi } from "../../lib/data";
 import { Link } from "../../lib/router";
 import { can, session } from "../../lib/session";
@@ -27,7 +27,7 @@ function Schedules({ fn }: { fn: string }) {
   const list = useApi((q) => q.schedules.list(fn), [fn]);
   const [cron, setCron] = useState("0 9 * * MON-FRI");
   const [tz, setTz] = useState(localZone);
-  const add = useAction((q) => q.schedules.create(fn, { cron: cron.trim(), timezone: tz.trim() }));
+  const add = useAction((q) => q.schedules.create(fn, { cron: cron.trim(), timezone: tz.trim() } as CreateSchedule));
   const del = useAction((q, id: number) => q.schedules.delete(fn, id));
   return (
     <section>
@@ -108,7 +108,7 @@ function ScheduleCard({ s, onDelete }: { s: Schedule; onDelete: () => void }) {
                   </tr>
                 </thead>
                 <tbody>
-                  {p.next.map((t) => (
+                  {p.map((t) => (
                     <tr key={t}>
                       <td>{absolute(t, s.timezone)}</td>
                       {other && <td class="muted">{absolute(t, localZone)}</td>}
