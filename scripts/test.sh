@@ -36,6 +36,14 @@ fi
 echo "== prelude (node --test)"
 node --test runtime/guest/prelude.test.mjs
 
+echo "== console (ui/): build, embed, browser tests"
+# Built before the Rust build so the quasm binary embeds ui/dist; the
+# Playwright tests (playwright-core + Debian's chromium) then drive the
+# debug binary against a fresh database.
+(cd ui && npm ci --no-audit --no-fund && npm run build)
+cargo build --bin quasm
+(cd ui && QUASM_BIN="$CARGO_TARGET_DIR/debug/quasm" npm test)
+
 echo "== rust"
 cargo test --workspace --doc --quiet
 cargo nextest run --workspace --no-fail-fast

@@ -30,6 +30,7 @@ pub mod retention;
 pub mod routes;
 pub mod schedules;
 pub mod secrets;
+pub mod stats;
 pub mod store;
 pub mod subscriptions;
 pub mod tenants;

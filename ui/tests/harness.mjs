@@ -35,7 +35,7 @@ export class Server {
       const timer = setTimeout(() => reject(new Error(`quasm serve did not start:\n${s.log}`)), 60_000);
       s.child.stderr.setEncoding("utf8").on("data", (chunk) => {
         s.log += chunk;
-        const m = /quasm listening on (\S+)/.exec(s.log);
+        const m = /quasm listening on (\S+)\n/.exec(s.log);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]);

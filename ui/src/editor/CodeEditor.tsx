@@ -18,6 +18,11 @@ export interface EditorApi {
   value(): string;
 }
 
+/**
+ * `value` is the initial text only: the editor owns the text afterwards
+ * (syncing it back from props races the user's typing). Give the
+ * component a new `key` to load another text.
+ */
 export function CodeEditor(props: {
   value: string;
   readOnly?: boolean;
@@ -91,12 +96,6 @@ export function CodeEditor(props: {
     // The editor is created once; later `value` changes come from the user.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
-
-  // A new base text from outside (another version loaded, draft discarded).
-  useEffect(() => {
-    const e = ed.current;
-    if (e && e.getValue() !== props.value) e.setValue(props.value);
-  }, [props.value]);
 
   return (
     <div class="editor-wrap">

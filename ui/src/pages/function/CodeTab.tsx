@@ -37,6 +37,8 @@ function Editor({ fn, base, reload }: { fn: QFunction; base: Version | null; rel
   const [code, setCode] = useState(() => sessionStorage.getItem(draftKey(fn.name)) ?? baseCode);
   const [restored] = useState(() => sessionStorage.getItem(draftKey(fn.name)) != null && code !== baseCode);
   const [message, setMessage] = useState("");
+  /** Bumped to reload the editor with another text (draft discarded). */
+  const [generation, setGeneration] = useState(0);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<Error>();
   const [saved, setSaved] = useState<string>();
@@ -115,6 +117,7 @@ function Editor({ fn, base, reload }: { fn: QFunction; base: Version | null; rel
               onClick={() => {
                 sessionStorage.removeItem(draftKey(fn.name));
                 setCode(baseCode);
+                setGeneration((g) => g + 1);
               }}
             >
               Discard draft
@@ -122,6 +125,7 @@ function Editor({ fn, base, reload }: { fn: QFunction; base: Version | null; rel
           </div>
         )}
         <CodeEditor
+          key={generation}
           value={code}
           readOnly={!editable}
           envNames={Object.keys(fn.env)}
