@@ -67,7 +67,7 @@ async fn stats_count_the_last_day_of_the_tenant() {
     let me = s.ok("GET", "/whoami", &v, None, 200).await;
     assert_eq!(me, json!({"tenant": "acme", "subject": "cli", "roles": ["viewer"], "role": "viewer"}));
     let r = s.call("GET", "/stats", None, None).await;
-    assert_eq!((r.status, r.code()), (401, "unauthenticated"));
+    assert_eq!((r.status, r.code()), (401, "missing_credentials"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,7 +32,7 @@ try {
   seen.length = 0;
   const t1 = Date.now();
   await page.goto(s.url + "/functions/budget");
-  await page.locator(".editor[data-ready]").waitFor();
+  await page.locator(".q-editor[data-ready]").waitFor();
   const editorMs = Date.now() - t1;
   const editor = [...new Set(seen)];
 

@@ -46,22 +46,22 @@ function Shell() {
   }, [path]);
   return (
     <div class="shell">
-      <header class="top">
+      <header class="q-top">
         <Link href="/" class="brand">
           Quasm
         </Link>
         <span class="tenant">
           tenant <strong>{s.who.tenant}</strong>
         </span>
-        <span class="spacer" />
+        <span class="q-spacer" />
         <span class="who" title={s.who.subject}>
           {s.who.subject} · role: <strong>{s.who.role ?? "none"}</strong>
         </span>
-        <button type="button" class="link" onClick={() => signOut()}>
+        <button type="button" class="q-link" onClick={() => signOut()}>
           Sign out
         </button>
       </header>
-      <nav class="side" aria-label="Console">
+      <nav class="q-side" aria-label="Console">
         {NAV.map(([href, label]) => (
           <Link
             key={href}
@@ -72,9 +72,9 @@ function Shell() {
           </Link>
         ))}
       </nav>
-      <main class="main">
+      <main class="q-main">
         {offline && (
-          <div class="banner" role="status">
+          <div class="q-banner" role="status">
             Connection to the server lost — retrying…
           </div>
         )}

@@ -19,18 +19,30 @@ export const TEMPLATES: Template[] = [
     blurb: "Runs on a cron schedule in a time zone: nightly exports, reports, clean-ups.",
     code: `// Runs on its schedule; "Run" in the editor calls run() with the same logic.
 export default {
-  /** @param {ScheduledEvent} event @param {Env} env @param {ExecutionContext} ctx */
+  /**
+   * @param {ScheduledEvent} event
+   * @param {Env} env
+   * @param {ExecutionContext} ctx
+   */
   async scheduled(event, env, ctx) {
     return nightly(event.input, env, ctx);
   },
 
-  /** @param {any} input @param {Env} env @param {ExecutionContext} ctx */
+  /**
+   * @param {any} input
+   * @param {Env} env
+   * @param {ExecutionContext} ctx
+   */
   async run(input, env, ctx) {
     return nightly(input, env, ctx);
   },
 };
 
-/** @param {any} input @param {Env} env @param {ExecutionContext} ctx */
+/**
+ * @param {any} input
+ * @param {Env} env
+ * @param {ExecutionContext} ctx
+ */
 async function nightly(input, env, ctx) {
   const last = await env.KV.get("last-run");
   console.log("previous run:", last ?? "never");
@@ -47,7 +59,11 @@ async function nightly(input, env, ctx) {
     label: "HTTP endpoint",
     blurb: "Answers requests on a route of your tenant: webhooks, small APIs.",
     code: `export default {
-  /** @param {Request} request @param {Env} env @param {ExecutionContext} ctx */
+  /**
+   * @param {Request} request
+   * @param {Env} env
+   * @param {ExecutionContext} ctx
+   */
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
     const body = request.method === "POST" ? await request.json() : null;
@@ -55,7 +71,11 @@ async function nightly(input, env, ctx) {
     return Response.json({ ok: true, path: url.pathname, params: ctx.params ?? {}, received: body });
   },
 
-  /** @param {any} input @param {Env} env @param {ExecutionContext} ctx */
+  /**
+   * @param {any} input
+   * @param {Env} env
+   * @param {ExecutionContext} ctx
+   */
   async run(input, env, ctx) {
     return { hello: input?.name ?? "world" };
   },
@@ -68,7 +88,11 @@ async function nightly(input, env, ctx) {
     label: "Event handler",
     blurb: "Receives domain events (with retries and a dead-letter queue).",
     code: `export default {
-  /** @param {QuasmEvent} event @param {Env} env @param {ExecutionContext} ctx */
+  /**
+   * @param {QuasmEvent} event
+   * @param {Env} env
+   * @param {ExecutionContext} ctx
+   */
   async event(event, env, ctx) {
     console.log("got", event.type, "attempt", event.attempt);
     const seen = await env.KV.get("seen:" + event.id);
@@ -77,7 +101,11 @@ async function nightly(input, env, ctx) {
     return { handled: event.type, payload: event.payload };
   },
 
-  /** @param {any} input @param {Env} env @param {ExecutionContext} ctx */
+  /**
+   * @param {any} input
+   * @param {Env} env
+   * @param {ExecutionContext} ctx
+   */
   async run(input, env, ctx) {
     return { echo: input };
   },
@@ -90,7 +118,11 @@ async function nightly(input, env, ctx) {
     label: "One-off job",
     blurb: "Run once by hand with an input and watch its progress: migrations, backfills.",
     code: `export default {
-  /** @param {any} input @param {Env} env @param {ExecutionContext} ctx */
+  /**
+   * @param {any} input
+   * @param {Env} env
+   * @param {ExecutionContext} ctx
+   */
   async run(input, env, ctx) {
     const steps = input?.steps ?? 5;
     for (let i = 1; i <= steps; i++) {
@@ -110,7 +142,11 @@ async function nightly(input, env, ctx) {
     blurb: "Business rules a host service calls through the SDK (quasm.invoke).",
     code: `// Called by a host service: await quasm.invoke("<name>", { items, country })
 export default {
-  /** @param {{ items: { price: number, qty: number }[], country?: string }} input @param {Env} env @param {ExecutionContext} ctx */
+  /**
+   * @param {{ items: { price: number, qty: number }[], country?: string }} input
+   * @param {Env} env
+   * @param {ExecutionContext} ctx
+   */
   async run(input, env, ctx) {
     const subtotal = input.items.reduce((s, i) => s + i.price * i.qty, 0);
     const vat = input.country === "FR" ? 0.2 : 0;

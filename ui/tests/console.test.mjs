@@ -93,7 +93,7 @@ describe("console", { timeout: 600_000 }, () => {
     await shot(page, "03-new-function");
     await page.getByRole("button", { name: "Create function" }).click();
     await page.waitForURL(/\/functions\/nightly-export$/);
-    await page.locator(".editor[data-ready]").waitFor();
+    await page.locator(".q-editor[data-ready]").waitFor();
     const schedules = await s.api(admin, "GET", "/functions/nightly-export/schedules");
     assert.equal(schedules.schedules.length, 1);
     assert.equal(schedules.schedules[0].timezone, "Asia/Tokyo");
@@ -103,30 +103,32 @@ describe("console", { timeout: 600_000 }, () => {
   test("editor: env.KV. completes, a syntax error is marked on its line, Ctrl+S saves v2", async () => {
     const page = await signedIn(b, s, operator);
     await page.goto(s.url + "/functions/nightly-export");
-    const editor = page.locator(".editor[data-ready] .monaco-editor");
+    const editor = page.locator(".q-editor[data-ready] .monaco-editor");
     await editor.waitFor();
     // Autocomplete after env.KV. (types from sdk-js/types/quasm.d.ts).
-    await editor.click();
-    await page.keyboard.press("Control+End");
+    // Inside the template's nightly(input, env, ctx), after its first line.
+    await page.locator(".view-line", { hasText: "const last = await" }).click();
+    await page.keyboard.press("End");
     await page.keyboard.press("Enter");
-    await page.keyboard.type("/** @param {Env} env */\nfunction probe(env) {\n  env.KV.");
+    await page.keyboard.type("env.KV.");
     const suggest = page.locator(".suggest-widget .monaco-list-row");
     await eventually("KV completions", async () => (await suggest.count()) >= 4);
     const labels = await suggest.allTextContents();
     for (const m of ["get", "put", "delete", "list"]) {
       assert.ok(labels.some((l) => l.startsWith(m)), `${m} offered: ${labels}`);
     }
+    await page.waitForTimeout(500);
     await shot(page, "04-autocomplete");
     await page.keyboard.press("Escape");
     // A syntax error typed on a known line gets an error marker there.
-    await page.keyboard.type("get(;\n}");
+    await page.keyboard.type("get(;");
     // The squiggle's overlay row sits at the same `top` as the line holding `get(;`.
     const wantedTop = await page.evaluate(() =>
       [...document.querySelectorAll(".view-lines .view-line")]
         .map((l) => [l.style.top, l.textContent ?? ""])
         .find(([, t]) => t.includes("env.KV.get(;"))?.[0],
     );
-    assert.ok(wantedTop, "the typed line is in view");
+    assert.ok(wantedTop, `the typed line is in view: ${await page.locator(".view-lines").textContent()}`);
     await eventually("an error marker on that line", async () => {
       const tops = await page
         .locator(".view-overlays .squiggly-error")
@@ -166,14 +168,14 @@ describe("console", { timeout: 600_000 }, () => {
     await s.api(admin, "POST", "/functions", { name: "migrate", code: JOB });
     const page = await signedIn(b, s, operator);
     await page.goto(s.url + "/functions/migrate");
-    await page.locator(".editor[data-ready]").waitFor();
+    await page.locator(".q-editor[data-ready]").waitFor();
     await page.getByLabel("Input (JSON)").fill("{ not json");
     await page.getByRole("button", { name: "Run", exact: true }).click();
     await page.getByText("Input is not valid JSON").waitFor();
     await page.getByLabel("Input (JSON)").fill('{"steps": 4}');
     await page.getByRole("button", { name: "Run", exact: true }).click();
     // A log line arrives while the run is still going.
-    await page.getByText("step 2").waitFor();
+    await page.getByRole("list", { name: "Log lines" }).getByText("step 2").waitFor();
     assert.equal(await page.getByRole("button", { name: "Cancel run" }).count(), 1, "still running");
     const bar = page.getByRole("progressbar", { name: "Run progress" });
     await eventually("progress 100", async () => (await bar.getAttribute("aria-valuenow")) === "100");
@@ -257,7 +259,7 @@ describe("console", { timeout: 600_000 }, () => {
     assert.equal(await add.getAttribute("title"), "Needs the developer role");
     assert.ok(await page.getByLabel("nightly-export enabled").isDisabled());
     await page.getByRole("link", { name: "nightly-export" }).click();
-    await page.locator(".editor[data-ready]").waitFor();
+    await page.locator(".q-editor[data-ready]").waitFor();
     await page.getByText("Read-only: editing code needs the developer role.").waitFor();
     assert.ok(await page.getByRole("button", { name: "Save" }).isDisabled());
     assert.ok(await page.getByRole("button", { name: "Run", exact: true }).isDisabled());

@@ -108,12 +108,12 @@ export function RunPanel(props: {
         }}
       />
       {inputError && (
-        <div class="error" role="alert">
+        <div class="q-error" role="alert">
           {inputError}
         </div>
       )}
-      <div class="actions">
-        <Action needs="developer" class="primary" onClick={start} busy={isRunning} title="Run (Ctrl/Cmd+Enter)">
+      <div class="q-actions">
+        <Action needs="developer" class="q-primary" onClick={start} busy={isRunning} title="Run (Ctrl/Cmd+Enter)">
           Run
         </Action>
         {isRunning && (
@@ -121,7 +121,7 @@ export function RunPanel(props: {
             Cancel run
           </button>
         )}
-        <span class="muted small">
+        <span class="q-muted q-small">
           {props.liveVersion != null ? `runs v${props.liveVersion} (live)` : "no live version"}
           {props.dirty ? " — unsaved changes are not included" : ""}
         </span>
@@ -131,7 +131,7 @@ export function RunPanel(props: {
         <div class="run-status">
           <Status status={status} />
           {result && (
-            <span class="muted small">
+            <span class="q-muted q-small">
               {" "}
               {duration(result.duration_ms)} · CPU {duration(result.cpu_time_ms)} · memory {bytes(result.peak_memory_bytes)} ·{" "}
               <Link href={`/executions/${result.id}`}>execution details</Link>
@@ -142,16 +142,16 @@ export function RunPanel(props: {
       {(progress || (isRunning && status === "running")) && (
         <div class="progress-row">
           <div
-            class="progress"
+            class="q-progress"
             role="progressbar"
             aria-label="Run progress"
             aria-valuemin={0}
             aria-valuemax={100}
             aria-valuenow={progress?.percent ?? 0}
           >
-            <div class="bar" style={{ width: `${progress?.percent ?? 0}%` }} />
+            <div class="q-bar" style={{ width: `${progress?.percent ?? 0}%` }} />
           </div>
-          <span class="small">
+          <span class="q-small">
             {progress?.percent ?? 0}% {progress?.message ?? ""}
           </span>
         </div>
@@ -160,10 +160,10 @@ export function RunPanel(props: {
         <>
           <h3>Logs</h3>
           <ol class="logs" ref={logBox} aria-label="Log lines" aria-live="polite">
-            {logs.length === 0 && <li class="muted">No log lines yet.</li>}
+            {logs.length === 0 && <li class="q-muted">No log lines yet.</li>}
             {logs.map((l, i) => (
-              <li key={i} class={`log log-${l.level}`}>
-                <span class="lvl">{l.level}</span> {l.message}
+              <li key={i} class={`q-log log-${l.level}`}>
+                <span class="q-lvl">{l.level}</span> {l.message}
               </li>
             ))}
           </ol>
@@ -173,7 +173,7 @@ export function RunPanel(props: {
       {result && result.output !== undefined && (
         <>
           <h3>Output</h3>
-          <pre class="code" aria-label="Output">
+          <pre class="q-code" aria-label="Output">
             {JSON.stringify(result.output, null, 2)}
           </pre>
         </>
@@ -192,11 +192,11 @@ export function ErrorView(props: {
   return (
     <div class="error-view">
       <h3>Error</h3>
-      <p class="error">
+      <p class="q-error">
         <strong>{error.name}</strong>: {error.message}
       </p>
       {error.stack && (
-        <pre class="code stack">
+        <pre class="q-code q-stack">
           {error.stack.split("\n").map((line, i) => {
             const m = FRAME.exec(line);
             if (!m || !props.onFrame) return <div key={i}>{line}</div>;
@@ -205,7 +205,7 @@ export function ErrorView(props: {
             return (
               <div key={i}>
                 {line.slice(0, m.index)}
-                <button type="button" class="link" onClick={() => props.onFrame!(ln, col)} aria-label={`Go to line ${ln}`}>
+                <button type="button" class="q-link" onClick={() => props.onFrame!(ln, col)} aria-label={`Go to line ${ln}`}>
                   {m[0]}
                 </button>
                 {line.slice(m.index + m[0].length)}

@@ -75,10 +75,10 @@ export function TriggerForm(props: {
   const disabled = role != null && !can(role);
   const bad = (f: string) => (props.errorField === f ? "true" : undefined);
   return (
-    <fieldset class="trigger" disabled={disabled}>
+    <fieldset class="q-trigger" disabled={disabled}>
       <legend>Trigger</legend>
       {disabled && (
-        <p class="note" role="note">
+        <p class="q-note" role="note">
           Creating this trigger needs the {role} role: the function is created without it.
         </p>
       )}
@@ -92,7 +92,7 @@ export function TriggerForm(props: {
               onInput={(e) => set({ cron: (e.target as HTMLInputElement).value })}
               placeholder="0 2 * * *"
             />
-            <span class="hint">minute hour day month weekday, or @daily, @hourly…</span>
+            <span class="q-hint">minute hour day month weekday, or @daily, @hourly…</span>
           </label>
           <label>
             Time zone
@@ -113,7 +113,7 @@ export function TriggerForm(props: {
           <label>
             Path
             <input value={v.path} aria-invalid={bad("path")} onInput={(e) => set({ path: (e.target as HTMLInputElement).value })} />
-            <span class="hint">/orders/:id — parameters reach ctx.params</span>
+            <span class="q-hint">/orders/:id — parameters reach ctx.params</span>
           </label>
           <label>
             Auth
@@ -134,7 +134,7 @@ export function TriggerForm(props: {
               aria-invalid={bad("event_type")}
               onInput={(e) => set({ eventType: (e.target as HTMLInputElement).value })}
             />
-            <span class="hint">exact, or a glob: payment.*</span>
+            <span class="q-hint">exact, or a glob: payment.*</span>
           </label>
           <label>
             Payload filter (JSON)
@@ -168,7 +168,7 @@ export function TriggerForm(props: {
             aria-invalid={bad("input")}
             onInput={(e) => set({ input: (e.target as HTMLTextAreaElement).value })}
           />
-          <span class="hint">Prefilled in the run panel.</span>
+          <span class="q-hint">Prefilled in the run panel.</span>
         </label>
       )}
     </fieldset>

@@ -11,11 +11,11 @@ import { can } from "../lib/session";
 
 export function Status({ status }: { status: string | null | undefined }) {
   const s = status ?? "unknown";
-  return <span class={`status status-${s}`}>{s.replace(/_/g, " ")}</span>;
+  return <span class={`q-status status-${s}`}>{s.replace(/_/g, " ")}</span>;
 }
 
 export function Time({ iso }: { iso: string | null | undefined }) {
-  if (!iso) return <span class="muted">—</span>;
+  if (!iso) return <span class="q-muted">—</span>;
   return (
     <time dateTime={iso} title={absolute(iso)}>
       {relative(iso)}
@@ -31,23 +31,23 @@ export function ErrorBox({ error, what }: { error: Error | undefined; what?: str
   } else if (what) text = `${what}: ${text}`;
   const field = error instanceof ValidationError ? error.field : undefined;
   return (
-    <div class="error" role="alert">
+    <div class="q-error" role="alert">
       {text}
-      {field && !text.includes(field) ? <span class="muted"> (field: {field})</span> : null}
+      {field && !text.includes(field) ? <span class="q-muted"> (field: {field})</span> : null}
     </div>
   );
 }
 
 export function Loading({ what }: { what: string }) {
   return (
-    <p class="muted loading" aria-busy="true">
+    <p class="q-muted q-loading" aria-busy="true">
       Loading {what}…
     </p>
   );
 }
 
 export function Empty({ children }: { children: ComponentChildren }) {
-  return <div class="empty">{children}</div>;
+  return <div class="q-empty">{children}</div>;
 }
 
 /** A page's loading / error / data states in one place. */
@@ -93,7 +93,7 @@ export function Action(
 export function ReadOnlyNote({ role, doing }: { role: Role; doing: string }) {
   if (can(role)) return null;
   return (
-    <p class="note" role="note">
+    <p class="q-note" role="note">
       Read-only: {doing} needs the {role} role.
     </p>
   );

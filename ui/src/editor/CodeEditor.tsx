@@ -99,8 +99,8 @@ export function CodeEditor(props: {
 
   return (
     <div class="editor-wrap">
-      {!ready && <pre class="code editor-placeholder">{props.value}</pre>}
-      <div ref={host} class="editor" data-ready={ready ? "true" : undefined} style={ready ? undefined : { display: "none" }} />
+      {!ready && <pre class="q-code editor-placeholder">{props.value}</pre>}
+      <div ref={host} class="q-editor" data-ready={ready ? "true" : undefined} style={ready ? undefined : { display: "none" }} />
     </div>
   );
 }
@@ -139,9 +139,9 @@ export function DiffEditor(props: { original: string; modified: string; label: s
     };
   }, [props.original, props.modified]);
   return (
-    <div class="editor-wrap diff" aria-label={props.label}>
-      {!ready && <p class="muted">Loading the diff…</p>}
-      <div ref={host} class="editor" data-ready={ready ? "true" : undefined} />
+    <div class="editor-wrap q-diff" aria-label={props.label}>
+      {!ready && <p class="q-muted">Loading the diff…</p>}
+      <div ref={host} class="q-editor" data-ready={ready ? "true" : undefined} />
     </div>
   );
 }

@@ -1,33 +1,13 @@
 // Monaco, loaded only when an editor opens (this module is imported
-// dynamically): the editor API with the contributions the console uses,
-// JavaScript highlighting, the TypeScript service (top-level `typescript`
+// dynamically): the editor, JavaScript highlighting, the TypeScript service (top-level `typescript`
 // export of monaco-editor ≥ 0.55) and only two workers, the editor's and
 // TypeScript's. The in-function API (sdk-js/types/quasm.d.ts) is added as
 // an extra lib, so `env.KV.`, `ctx.` and `Response.json` complete.
 
-import * as monaco from "monaco-editor/editor/editor.api";
-import "monaco-editor/editor/browser/coreCommands";
-import "monaco-editor/editor/browser/widget/codeEditor/codeEditorWidget";
-import "monaco-editor/editor/browser/widget/diffEditor/diffEditor.contribution";
-import "monaco-editor/editor/contrib/bracketMatching/browser/bracketMatching";
-import "monaco-editor/editor/contrib/clipboard/browser/clipboard";
-import "monaco-editor/editor/contrib/comment/browser/comment";
-import "monaco-editor/editor/contrib/contextmenu/browser/contextmenu";
-import "monaco-editor/editor/contrib/cursorUndo/browser/cursorUndo";
-import "monaco-editor/editor/contrib/folding/browser/folding";
-import "monaco-editor/editor/contrib/gotoError/browser/gotoError";
-import "monaco-editor/editor/contrib/hover/browser/hoverContribution";
-import "monaco-editor/editor/contrib/indentation/browser/indentation";
-import "monaco-editor/editor/contrib/linesOperations/browser/linesOperations";
-import "monaco-editor/editor/contrib/multicursor/browser/multicursor";
-import "monaco-editor/editor/contrib/parameterHints/browser/parameterHints";
-import "monaco-editor/editor/contrib/snippet/browser/snippetController2";
-import "monaco-editor/editor/contrib/suggest/browser/suggestController";
-import "monaco-editor/editor/contrib/wordHighlighter/browser/wordHighlighter";
-import "monaco-editor/editor/contrib/wordOperations/browser/wordOperations";
-import "monaco-editor/editor/contrib/find/browser/findController";
-import "monaco-editor/editor/common/standaloneStrings";
-import "monaco-editor/languages/definitions/javascript/register";
+// The whole editor (its contributions and their styles: a hand-picked
+// subset rendered the suggest list without its labels). Languages other
+// than JavaScript stay unloaded chunks; no worker but the two below starts.
+import * as monaco from "monaco-editor";
 import { javascriptDefaults } from "monaco-editor/languages/features/typescript/register";
 import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 import TsWorker from "monaco-editor/languages/features/typescript/ts.worker?worker";

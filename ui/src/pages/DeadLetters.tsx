@@ -41,7 +41,7 @@ export function DeadLetters() {
       <h2>Dead letters</h2>
       <ReadOnlyNote role="operator" doing="replaying or deleting dead letters" />
       {done && (
-        <p class="ok" role="status">
+        <p class="q-ok" role="status">
           {done}
         </p>
       )}
@@ -52,7 +52,7 @@ export function DeadLetters() {
             <Empty>No dead letters: every event delivery succeeded or is still being retried.</Empty>
           ) : (
             <>
-              <div class="actions">
+              <div class="q-actions">
                 <Action needs="operator" disabled={selected.size === 0} busy={replay.busy} onClick={() => act("replay", [...selected])}>
                   Replay selected ({selected.size})
                 </Action>
@@ -96,7 +96,7 @@ export function DeadLetters() {
                       </td>
                       <td>
                         <code>{d.event.type}</code>
-                        <div class="muted small mono clip" title={JSON.stringify(d.event.payload)}>
+                        <div class="q-muted q-small mono q-clip" title={JSON.stringify(d.event.payload)}>
                           {JSON.stringify(d.event.payload)}
                         </div>
                       </td>
@@ -114,7 +114,7 @@ export function DeadLetters() {
                         )}
                         {d.last_execution_id && (
                           <div>
-                            <Link href={`/executions/${d.last_execution_id}`} class="small">
+                            <Link href={`/executions/${d.last_execution_id}`} class="q-small">
                               last execution
                             </Link>
                           </div>
@@ -123,7 +123,7 @@ export function DeadLetters() {
                       <td>
                         <Time iso={d.dead_at} />
                       </td>
-                      <td class="nowrap">
+                      <td class="q-nowrap">
                         <Action needs="operator" busy={replay.busy} onClick={() => act("replay", [d.id])} aria-label={`Replay dead letter ${d.id}`}>
                           Replay
                         </Action>{" "}
@@ -175,7 +175,7 @@ function PublishEvent() {
         Event type
         <input value={type} onInput={(e) => setType((e.target as HTMLInputElement).value)} />
       </label>
-      <label class="grow">
+      <label class="q-grow">
         Payload (JSON)
         <input class="mono" value={payload} onInput={(e) => setPayload((e.target as HTMLInputElement).value)} />
       </label>
@@ -183,12 +183,12 @@ function PublishEvent() {
         Publish test event
       </button>
       {jsonError && (
-        <div class="error" role="alert">
+        <div class="q-error" role="alert">
           {jsonError}
         </div>
       )}
       {result && (
-        <span class="ok" role="status">
+        <span class="q-ok" role="status">
           {result}
         </span>
       )}

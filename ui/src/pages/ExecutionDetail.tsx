@@ -24,8 +24,8 @@ export function ExecutionDetail({ id }: { id: string }) {
       </h1>
       <Loaded state={ex} what="the execution">
         {(e) => (
-          <div class="execution">
-            <dl class="facts">
+          <div class="q-execution">
+            <dl class="q-facts">
               <dt>Status</dt>
               <dd>
                 <Status status={e.status} />
@@ -38,7 +38,7 @@ export function ExecutionDetail({ id }: { id: string }) {
               <dt>Trigger</dt>
               <dd>
                 {e.trigger}
-                {e.trigger_ref ? <span class="muted"> ({e.trigger_ref})</span> : null}
+                {e.trigger_ref ? <span class="q-muted"> ({e.trigger_ref})</span> : null}
               </dd>
               <dt>Created</dt>
               <dd title={absolute(e.created_at)}>
@@ -51,7 +51,7 @@ export function ExecutionDetail({ id }: { id: string }) {
               <dt>Memory</dt>
               <dd>{bytes(e.peak_memory_bytes)}</dd>
             </dl>
-            <div class="actions">
+            <div class="q-actions">
               {(e.trigger === "manual" || e.trigger === "invoke") && (
                 <Action needs="developer" busy={again.busy} onClick={() => again.run(e)}>
                   Run again with the same input
@@ -63,30 +63,30 @@ export function ExecutionDetail({ id }: { id: string }) {
             </div>
             <ErrorBox error={again.error} what="Run again" />
             {e.error && <ErrorView error={e.error} />}
-            <div class="cols">
+            <div class="q-cols">
               <div>
                 <h2>Input</h2>
-                <pre class="code">{e.input === undefined ? "—" : JSON.stringify(e.input, null, 2)}</pre>
+                <pre class="q-code">{e.input === undefined ? "—" : JSON.stringify(e.input, null, 2)}</pre>
               </div>
               <div>
                 <h2>Output</h2>
-                <pre class="code">{e.output === undefined ? "—" : JSON.stringify(e.output, null, 2)}</pre>
+                <pre class="q-code">{e.output === undefined ? "—" : JSON.stringify(e.output, null, 2)}</pre>
               </div>
             </div>
             <h2>Logs</h2>
             {(e.logs ?? []).length === 0 ? (
-              <p class="muted">No log lines.</p>
+              <p class="q-muted">No log lines.</p>
             ) : (
               <ol class="logs" aria-label="Log lines">
                 {(e.logs ?? []).map((l, i) => (
-                  <li key={i} class={`log log-${l.level}`}>
-                    <span class="lvl">{l.level}</span> <span class="muted small">{new Date(l.time_ms).toISOString().slice(11, 23)}</span>{" "}
+                  <li key={i} class={`q-log log-${l.level}`}>
+                    <span class="q-lvl">{l.level}</span> <span class="q-muted q-small">{new Date(l.time_ms).toISOString().slice(11, 23)}</span>{" "}
                     {l.message}
                   </li>
                 ))}
               </ol>
             )}
-            {e.logs_truncated && <p class="note">Logs were truncated at the function's log limit.</p>}
+            {e.logs_truncated && <p class="q-note">Logs were truncated at the function's log limit.</p>}
           </div>
         )}
       </Loaded>

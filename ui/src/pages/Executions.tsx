@@ -98,7 +98,7 @@ export function ExecutionsTable({ fixedFunction }: { fixedFunction?: string }) {
           </select>
         </label>
         {filtered && (
-          <button type="button" class="link" onClick={() => setQuery({ function: "", status: "", trigger: "", range: "", cursor: "" })}>
+          <button type="button" class="q-link" onClick={() => setQuery({ function: "", status: "", trigger: "", range: "", cursor: "" })}>
             Clear filters
           </button>
         )}

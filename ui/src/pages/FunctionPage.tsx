@@ -33,14 +33,14 @@ export function FunctionPage({ name, tab }: { name: string; tab: string }) {
           / {name}
         </h1>
         {fn.data && (
-          <span class="muted">
-            <span class={`dot ${fn.data.enabled ? "on" : "off"}`} aria-hidden="true" />
+          <span class="q-muted">
+            <span class={`q-dot ${fn.data.enabled ? "q-on" : "q-off"}`} aria-hidden="true" />
             {fn.data.enabled ? "enabled" : "disabled"} ·{" "}
             {fn.data.live_version != null ? `v${fn.data.live_version} live` : "no live version"}
           </span>
         )}
       </div>
-      <nav class="tabs" aria-label="Function">
+      <nav class="q-tabs" aria-label="Function">
         {TABS.map(([t, label]) => (
           <Link key={t} href={t === "code" ? base : `${base}/${t}`} aria-current={tab === t ? "page" : undefined}>
             {label}

@@ -31,9 +31,9 @@ export function Functions() {
     <section>
       <div class="page-head">
         <h1>Functions</h1>
-        <span class="spacer" />
+        <span class="q-spacer" />
         {can("developer") ? (
-          <button type="button" class="primary" onClick={() => navigate("/functions/new")}>
+          <button type="button" class="q-primary" onClick={() => navigate("/functions/new")}>
             New function
           </button>
         ) : (
@@ -51,9 +51,9 @@ export function Functions() {
           />
         </label>
         {tag && (
-          <span class="chip">
+          <span class="q-chip">
             tag: {tag}{" "}
-            <button type="button" class="link" aria-label={`Remove tag filter ${tag}`} onClick={() => setQuery({ tag: "" })}>
+            <button type="button" class="q-link" aria-label={`Remove tag filter ${tag}`} onClick={() => setQuery({ tag: "" })}>
               ×
             </button>
           </span>
@@ -96,17 +96,17 @@ export function Functions() {
                   <tr key={fn.name}>
                     <td>
                       <Link href={`/functions/${encodeURIComponent(fn.name)}`}>{fn.name}</Link>
-                      {fn.description && <div class="muted small">{fn.description}</div>}
+                      {fn.description && <div class="q-muted q-small">{fn.description}</div>}
                     </td>
                     <td>
                       {fn.tags.map((t) => (
-                        <button type="button" key={t} class="chip" onClick={() => setQuery({ tag: t })}>
+                        <button type="button" key={t} class="q-chip" onClick={() => setQuery({ tag: t })}>
                           {t}
                         </button>
                       ))}
                     </td>
                     <td>
-                      <label class="switch" title={can("operator") ? undefined : "Needs the operator role"}>
+                      <label class="q-switch" title={can("operator") ? undefined : "Needs the operator role"}>
                         <input
                           type="checkbox"
                           checked={fn.enabled}
@@ -128,7 +128,7 @@ export function Functions() {
                           <Status status={last.status} /> <Time iso={last.created_at} />
                         </Link>
                       ) : (
-                        <span class="muted">never run</span>
+                        <span class="q-muted">never run</span>
                       )}
                     </td>
                     <td>

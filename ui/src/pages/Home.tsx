@@ -13,25 +13,25 @@ export function Home() {
   return (
     <section>
       <h1>Home</h1>
-      <p class="muted">The last 24 hours in this tenant.</p>
+      <p class="q-muted">The last 24 hours in this tenant.</p>
       <Loaded state={stats} what="the figures">
         {(s) => (
           <div class="home">
-            <div class="tiles" aria-label="Runs by status">
+            <div class="q-tiles" aria-label="Runs by status">
               {Object.entries(s.runs_by_status)
                 .filter(([k, v]) => v > 0 || ["ok", "error", "timeout"].includes(k))
                 .map(([k, v]) => (
-                  <Link key={k} class="tile" href={`/executions?status=${k}`}>
-                    <span class="num">{v}</span>
+                  <Link key={k} class="q-tile" href={`/executions?status=${k}`}>
+                    <span class="q-num">{v}</span>
                     <Status status={k} />
                   </Link>
                 ))}
-              <Link class={`tile ${s.dead_letters_waiting ? "warn" : ""}`} href="/dead-letters">
-                <span class="num">{s.dead_letters_waiting}</span>
+              <Link class={`q-tile ${s.dead_letters_waiting ? "q-warn" : ""}`} href="/dead-letters">
+                <span class="q-num">{s.dead_letters_waiting}</span>
                 <span>dead letters waiting</span>
               </Link>
             </div>
-            <div class="cols">
+            <div class="q-cols">
               <div>
                 <h2>Failing functions</h2>
                 {s.failing_functions.length === 0 ? (
@@ -87,7 +87,7 @@ export function Home() {
                             <Link href={`/functions/${encodeURIComponent(r.function)}/triggers`}>{r.function}</Link>
                           </td>
                           <td>
-                            <code>{r.cron}</code> <span class="muted">{r.timezone}</span>
+                            <code>{r.cron}</code> <span class="q-muted">{r.timezone}</span>
                           </td>
                           <td title={absolute(r.at, r.timezone)}>
                             <Time iso={r.at} />

@@ -109,10 +109,10 @@ export function NewFunction() {
           <legend>What kind of function?</legend>
           <div class="kind-grid" role="radiogroup" aria-label="Function type">
             {TEMPLATES.map((t) => (
-              <label key={t.kind} class={`kind ${t.kind === kind ? "selected" : ""}`}>
+              <label key={t.kind} class={`q-kind ${t.kind === kind ? "q-selected" : ""}`}>
                 <input type="radio" name="kind" value={t.kind} checked={t.kind === kind} onChange={() => pick(t.kind)} />
                 <strong>{t.label}</strong>
-                <span class="muted small">{t.blurb}</span>
+                <span class="q-muted q-small">{t.blurb}</span>
               </label>
             ))}
           </div>
@@ -132,7 +132,7 @@ export function NewFunction() {
                   setTrigger({ ...trigger, path: `/${v}` });
               }}
             />
-            <span class="hint">lower-case letters, digits, - and _</span>
+            <span class="q-hint">lower-case letters, digits, - and _</span>
           </label>
           <label>
             Description
@@ -140,13 +140,13 @@ export function NewFunction() {
           </label>
         </div>
         <TriggerForm kind={kind} values={trigger} set={(p) => setTrigger({ ...trigger, ...p })} errorField={field} />
-        <details class="starter">
+        <details class="q-starter">
           <summary>Starter code ({tpl.label})</summary>
-          <pre class="code">{tpl.code}</pre>
+          <pre class="q-code">{tpl.code}</pre>
         </details>
         <ErrorBox error={error} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={busy || !can("developer")}>
+        <div class="q-actions">
+          <button type="submit" class="q-primary" disabled={busy || !can("developer")}>
             {busy ? "Creating…" : "Create function"}
           </button>
           <button type="button" onClick={() => navigate("/functions")}>

@@ -27,13 +27,13 @@ export function SignIn() {
   };
   return (
     <main class="signin">
-      <form onSubmit={submit} class="card" aria-labelledby="signin-title">
+      <form onSubmit={submit} class="q-card" aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in to Quasm</h1>
-        <p class="muted">
+        <p class="q-muted">
           Use a JWT (<code>quasm token create</code>) or an API key (<code>qk_…</code>). It stays in this tab only.
         </p>
         {error && (
-          <div class="error" role="alert">
+          <div class="q-error" role="alert">
             {error}
           </div>
         )}
@@ -50,7 +50,7 @@ export function SignIn() {
             if (e.key === "Enter" && !e.shiftKey) submit(e);
           }}
         />
-        <button type="submit" class="primary" disabled={busy} aria-busy={busy ? "true" : undefined}>
+        <button type="submit" class="q-primary" disabled={busy} aria-busy={busy ? "true" : undefined}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>

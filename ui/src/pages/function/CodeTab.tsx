@@ -109,11 +109,11 @@ function Editor({ fn, base, reload }: { fn: QFunction; base: Version | null; rel
     <div class="code-tab">
       <div class="editor-col">
         {restored && dirty && (
-          <div class="note" role="status">
+          <div class="q-note" role="status">
             Unsaved draft restored from this tab.{" "}
             <button
               type="button"
-              class="link"
+              class="q-link"
               onClick={() => {
                 sessionStorage.removeItem(draftKey(fn.name));
                 setCode(baseCode);
@@ -139,14 +139,14 @@ function Editor({ fn, base, reload }: { fn: QFunction; base: Version | null; rel
           onReady={(api) => (editor.current = api)}
         />
         <div class="save-bar">
-          <span class="muted small">
+          <span class="q-muted q-small">
             {base ? `v${base.number}${base.live ? " live" : " (not live)"}` : "no version"}
             {dirty ? " · unsaved changes" : ""}
           </span>
-          <span class="spacer" />
+          <span class="q-spacer" />
           {editable && (
             <input
-              class="message"
+              class="q-message"
               aria-label="Version message"
               placeholder="What changed? (optional)"
               value={message}
@@ -156,17 +156,17 @@ function Editor({ fn, base, reload }: { fn: QFunction; base: Version | null; rel
               }}
             />
           )}
-          <Action needs="developer" class="primary" onClick={save} busy={saving} disabled={!dirty} title="Save a new version (Ctrl/Cmd+S)">
+          <Action needs="developer" class="q-primary" onClick={save} busy={saving} disabled={!dirty} title="Save a new version (Ctrl/Cmd+S)">
             Save
           </Action>
         </div>
         {!editable && (
-          <p class="note" role="note">
+          <p class="q-note" role="note">
             Read-only: editing code needs the developer role.
           </p>
         )}
         {saved && (
-          <p class="ok" role="status">
+          <p class="q-ok" role="status">
             {saved}
           </p>
         )}

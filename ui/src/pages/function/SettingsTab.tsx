@@ -43,7 +43,7 @@ export function SettingsTab({ fn, reload }: { fn: QFunction; reload: () => void 
   const del = useAction((q) => q.functions.delete(fn.name));
   const editable = can("developer");
   return (
-    <div class="settings">
+    <div class="q-settings">
       <ReadOnlyNote role="developer" doing="changing settings" />
       <form
         onSubmit={async (e) => {
@@ -67,17 +67,17 @@ export function SettingsTab({ fn, reload }: { fn: QFunction; reload: () => void 
           <label>
             Environment variables (one NAME=value a line)
             <textarea class="mono" rows={5} value={env} onInput={(e) => setEnv((e.target as HTMLTextAreaElement).value)} />
-            <span class="hint">They reach the code as env.NAME and complete in the editor.</span>
+            <span class="q-hint">They reach the code as env.NAME and complete in the editor.</span>
           </label>
-          <p class="small muted">
+          <p class="q-small q-muted">
             Secrets: {fn.secrets.length ? fn.secrets.join(", ") : "none"} (write-only; set them through the API, admin role).
           </p>
-          <div class="actions">
-            <button type="submit" class="primary" disabled={save.busy}>
+          <div class="q-actions">
+            <button type="submit" class="q-primary" disabled={save.busy}>
               Save settings
             </button>
             {saved && (
-              <span class="ok" role="status">
+              <span class="q-ok" role="status">
                 Saved.
               </span>
             )}
@@ -86,7 +86,7 @@ export function SettingsTab({ fn, reload }: { fn: QFunction; reload: () => void 
       </form>
       <ErrorBox error={save.error} what="Saving settings" />
       <h2>State</h2>
-      <div class="actions">
+      <div class="q-actions">
         <Action
           needs="operator"
           busy={toggle.busy}
@@ -98,7 +98,7 @@ export function SettingsTab({ fn, reload }: { fn: QFunction; reload: () => void 
         </Action>
         <Action
           needs="operator"
-          class="danger"
+          class="q-danger"
           busy={del.busy}
           onClick={async () => {
             if (!confirm(`Delete ${fn.name}, its versions, triggers and history?`)) return;
@@ -107,7 +107,7 @@ export function SettingsTab({ fn, reload }: { fn: QFunction; reload: () => void 
         >
           Delete
         </Action>
-        {!can("operator") && <span class="note">Enabling, disabling and deleting need the operator role.</span>}
+        {!can("operator") && <span class="q-note">Enabling, disabling and deleting need the operator role.</span>}
       </div>
       <ErrorBox error={toggle.error ?? del.error} />
     </div>

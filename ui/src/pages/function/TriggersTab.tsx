@@ -14,7 +14,7 @@ import { TimeZoneInput } from "../../components/TriggerForm";
 
 export function TriggersTab({ fn }: { fn: QFunction }) {
   return (
-    <div class="triggers">
+    <div class="q-triggers">
       <ReadOnlyNote role="operator" doing="changing triggers" />
       <Schedules fn={fn.name} />
       <Routes fn={fn.name} />
@@ -69,7 +69,7 @@ function Schedules({ fn }: { fn: string }) {
             Time zone
             <TimeZoneInput id="sched-tz" value={tz} onChange={setTz} />
           </label>
-          <button type="submit" class="primary" disabled={add.busy}>
+          <button type="submit" class="q-primary" disabled={add.busy}>
             Add schedule
           </button>
         </form>
@@ -84,23 +84,23 @@ function ScheduleCard({ s, onDelete }: { s: Schedule; onDelete: () => void }) {
   const runs = useApi((q) => q.schedules.runs(s.function, s.id), [s.id]);
   const other = localZone !== s.timezone;
   return (
-    <div class="card schedule" aria-label={`Schedule ${s.cron}`}>
-      <div class="row">
-        <code class="cron">{s.cron}</code>
+    <div class="q-card q-schedule" aria-label={`Schedule ${s.cron}`}>
+      <div class="q-row">
+        <code class="q-cron">{s.cron}</code>
         <span>{describeCron(s.cron)}</span>
-        <span class="muted">in {s.timezone}</span>
-        <span class="spacer" />
-        <span class="muted small">{s.enabled ? "enabled" : "disabled"}</span>
+        <span class="q-muted">in {s.timezone}</span>
+        <span class="q-spacer" />
+        <span class="q-muted q-small">{s.enabled ? "enabled" : "disabled"}</span>
         <Action needs="operator" onClick={onDelete} aria-label={`Delete schedule ${s.cron}`}>
           Delete
         </Action>
       </div>
-      <div class="cols">
+      <div class="q-cols">
         <div>
           <h3>Next fire times</h3>
           <Loaded state={preview} what="the preview">
             {(p) => (
-              <table class="compact" aria-label="Next fire times">
+              <table class="q-compact" aria-label="Next fire times">
                 <thead>
                   <tr>
                     <th>In {s.timezone}</th>
@@ -111,7 +111,7 @@ function ScheduleCard({ s, onDelete }: { s: Schedule; onDelete: () => void }) {
                   {p.map((t) => (
                     <tr key={t}>
                       <td>{absolute(t, s.timezone)}</td>
-                      {other && <td class="muted">{absolute(t, localZone)}</td>}
+                      {other && <td class="q-muted">{absolute(t, localZone)}</td>}
                     </tr>
                   ))}
                 </tbody>
@@ -126,7 +126,7 @@ function ScheduleCard({ s, onDelete }: { s: Schedule; onDelete: () => void }) {
               rs.length === 0 ? (
                 <Empty>No slot has fired yet.</Empty>
               ) : (
-                <table class="compact">
+                <table class="q-compact">
                   <tbody>
                     {rs.slice(0, 10).map((r) => (
                       <tr key={r.slot_at}>
@@ -135,7 +135,7 @@ function ScheduleCard({ s, onDelete }: { s: Schedule; onDelete: () => void }) {
                         </td>
                         <td>
                           {r.status}
-                          {r.reason ? <span class="muted"> ({r.reason})</span> : null}
+                          {r.reason ? <span class="q-muted"> ({r.reason})</span> : null}
                         </td>
                         <td>
                           {r.execution_id && (
@@ -208,7 +208,7 @@ function Routes({ fn }: { fn: string }) {
                       <td>{r.method ?? "ANY"}</td>
                       <td>
                         <code>{url}</code>
-                        <div class="muted small mono">{curl}</div>
+                        <div class="q-muted q-small mono">{curl}</div>
                       </td>
                       <td>{r.auth}</td>
                       <td>

@@ -22,7 +22,7 @@ export function VersionsTab({ fn, reload }: { fn: QFunction; reload: () => void 
         const [a, b] = pair ?? [sorted[1]?.number ?? sorted[0]!.number, sorted[0]!.number];
         const live = fn.live_version ?? 0;
         return (
-          <div class="versions">
+          <div class="q-versions">
             <ReadOnlyNote role="operator" doing="deploying or rolling back" />
             <ErrorBox error={act.error} what="Changing the live version" />
             <table class="list">
@@ -38,20 +38,20 @@ export function VersionsTab({ fn, reload }: { fn: QFunction; reload: () => void 
               </thead>
               <tbody>
                 {sorted.map((v: Version) => (
-                  <tr key={v.number} class={v.live ? "live" : ""}>
+                  <tr key={v.number} class={v.live ? "q-live" : ""}>
                     <td>
-                      v{v.number} {v.live && <span class="badge">live</span>}
+                      v{v.number} {v.live && <span class="q-badge">live</span>}
                     </td>
-                    <td>{v.message || <span class="muted">—</span>}</td>
-                    <td class="small">{v.author}</td>
+                    <td>{v.message || <span class="q-muted">—</span>}</td>
+                    <td class="q-small">{v.author}</td>
                     <td>
                       <Time iso={v.created_at} />
                     </td>
                     <td>
-                      <label class="small">
+                      <label class="q-small">
                         <input type="radio" name="left" checked={a === v.number} onChange={() => setPair([v.number, b])} /> from
                       </label>{" "}
-                      <label class="small">
+                      <label class="q-small">
                         <input type="radio" name="right" checked={b === v.number} onChange={() => setPair([a, v.number])} /> to
                       </label>
                     </td>
