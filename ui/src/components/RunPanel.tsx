@@ -58,8 +58,14 @@ export function RunPanel(props: {
       setRun(r);
       for await (const ev of r.events()) {
         if (ev.type === "status") setStatus(ev.data.status);
-        else if (ev.type === "log") setLogs((l) => [...l, ev.data]);
-        else if (ev.type === "progress") setProgress(ev.data);
+        // The stream says `status` once, when it opens: lines and progress mean it runs now.
+        else if (ev.type === "log") {
+          setLogs((l) => [...l, ev.data]);
+          setStatus((st) => (st === "queued" ? "running" : st));
+        } else if (ev.type === "progress") {
+          setProgress(ev.data);
+          setStatus((st) => (st === "queued" ? "running" : st));
+        }
         else if (ev.type === "end") {
           setStatus(ev.data.status);
           setResult(await r.result());

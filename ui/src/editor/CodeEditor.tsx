@@ -121,6 +121,8 @@ export function DiffEditor(props: { original: string; modified: string; label: s
         originalEditable: false,
         automaticLayout: true,
         renderSideBySide: true,
+        // Show the changes, not the whole file around them.
+        hideUnchangedRegions: { enabled: true, contextLineCount: 3, minimumLineCount: 3 },
         minimap: { enabled: false },
         ariaLabel: props.label,
         scrollBeyondLastLine: false,

@@ -8,6 +8,9 @@ import { Link } from "../lib/router";
 import { Empty, Loaded, Status, Time } from "../components/ui";
 import { absolute } from "../lib/format";
 
+/** Successes first, then failures, then what is still going on. */
+const ORDER = ["ok", "error", "timeout", "out_of_memory", "limit_exceeded", "cancelled", "running", "queued"];
+
 export function Home() {
   const stats = useApi(() => session()!.extra.stats(), []);
   return (
@@ -18,7 +21,7 @@ export function Home() {
         {(s) => (
           <div class="home">
             <div class="q-tiles" aria-label="Runs by status">
-              {Object.entries(s.runs_by_status)
+              {ORDER.map((k) => [k, s.runs_by_status[k] ?? 0] as const)
                 .filter(([k, v]) => v > 0 || ["ok", "error", "timeout"].includes(k))
                 .map(([k, v]) => (
                   <Link key={k} class="q-tile" href={`/executions?status=${k}`}>
