@@ -47,3 +47,24 @@ cargo build --bin quasm
 echo "== rust"
 cargo test --workspace --doc --quiet
 cargo nextest run --workspace --no-fail-fast
+
+# == sdk-js: the @quasm/sdk package (see sdk-js/README.md). Installs its dev
+# tools from the committed lock file (npm's cache stays in ~/.npm), fails when
+# sdk-js/src/generated/ differs from what gateway/openapi.json generates, type-
+# checks and builds ESM + CJS, runs its node --test suites against real
+# `quasm serve` processes (the debug binary nextest just built; each suite
+# makes and drops its own database), then packs the package, installs the
+# tarball into a temporary project, loads it with import and require and
+# compiles TypeScript examples against it with tsc --strict.
+echo "== sdk-js"
+command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+cargo build --bin quasm --quiet
+(
+  cd sdk-js
+  npm ci --no-audit --no-fund --loglevel=error
+  npm run --silent check:generated
+  npm run --silent typecheck
+  npm run --silent build
+  QUASM_BIN="$CARGO_TARGET_DIR/debug/quasm" npm test
+  npm run --silent test:pack
+)

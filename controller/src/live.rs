@@ -8,12 +8,16 @@
 //!   so far; when the run ends the broadcast closes and the watcher reads
 //!   the final record. A watcher on another node polls the record instead
 //!   (see the gateway's stream endpoint).
+//! - Resuming: each event is stamped with how many logs and progress
+//!   updates the run had emitted up to and including it, so a watcher that
+//!   reconnects (SSE `Last-Event-ID`) can skip what it already has, even
+//!   once the run is over and only its recorded logs remain.
 //! - Cancelling: each run has a flag the runtime polls; a cancel request
 //!   sets it here, or reaches the node running it through
 //!   `NOTIFY quasm_cancel, '<execution id>'`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use dashmap::DashMap;
 use parking_lot::Mutex;
@@ -38,11 +42,41 @@ pub enum LiveEvent {
     Progress { percent: f64, message: Option<String> },
 }
 
+/// A run's place in its sequence of events: the number of logs and of
+/// progress updates emitted so far (after an event: including it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Position {
+    pub logs: u64,
+    pub progress: u64,
+}
+
+impl Position {
+    /// Events emitted up to this position.
+    pub fn seq(self) -> u64 {
+        self.logs + self.progress
+    }
+}
+
+/// An event with its position.
+#[derive(Debug, Clone)]
+pub struct Stamped {
+    pub at: Position,
+    pub event: LiveEvent,
+}
+
+#[derive(Default)]
+struct History {
+    /// The first [`HISTORY_CAP`] events.
+    kept: Vec<Stamped>,
+    /// Position after the last event emitted.
+    at: Position,
+}
+
 /// One run on this node.
 pub struct LiveRun {
     cancel: Arc<AtomicBool>,
-    history: Mutex<Vec<LiveEvent>>,
-    events: broadcast::Sender<LiveEvent>,
+    history: Mutex<History>,
+    events: broadcast::Sender<Stamped>,
 }
 
 impl LiveRun {
@@ -54,11 +88,17 @@ impl LiveRun {
         self.cancel.clone()
     }
 
-    fn emit(&self, e: LiveEvent) {
+    fn emit(&self, event: LiveEvent) {
         let mut history = self.history.lock();
-        if history.len() < HISTORY_CAP {
-            history.push(e.clone());
+        match event {
+            LiveEvent::Log(_) => history.at.logs += 1,
+            LiveEvent::Progress { .. } => history.at.progress += 1,
         }
+        let e = Stamped { at: history.at, event };
+        if history.kept.len() < HISTORY_CAP {
+            history.kept.push(e.clone());
+        }
+        // Sent under the lock: receivers see events in position order.
         // No watcher is fine.
         let _ = self.events.send(e);
     }
@@ -113,12 +153,12 @@ impl LiveRuns {
     }
 
     /// What happened so far and the events to come, if `id` runs here.
-    pub fn watch(&self, id: Uuid) -> Option<(Vec<LiveEvent>, broadcast::Receiver<LiveEvent>)> {
+    pub fn watch(&self, id: Uuid) -> Option<Watch> {
         let run = self.runs.get(&id)?.clone();
         // Subscribing under the history lock: no event is missed or doubled.
         let history = run.history.lock();
         let rx = run.events.subscribe();
-        Some((history.clone(), rx))
+        Some(Watch { history: history.kept.clone(), at: history.at, events: rx, run: Arc::downgrade(&run) })
     }
 
     /// Sets the cancel flag of `id` if it runs here (`payload` is the id
@@ -131,6 +171,29 @@ impl LiveRuns {
                 true
             }
             None => false,
+        }
+    }
+}
+
+/// A watcher's view of a live run.
+pub struct Watch {
+    /// The kept events so far (the first [`HISTORY_CAP`]).
+    pub history: Vec<Stamped>,
+    /// Position after the last event emitted before subscribing.
+    pub at: Position,
+    /// The events to come; closed when the run's final record is written.
+    pub events: broadcast::Receiver<Stamped>,
+    /// Weak: the broadcast closes when the run's last strong reference
+    /// (its registration) goes.
+    run: Weak<LiveRun>,
+}
+
+impl Watch {
+    /// The kept events after `seq`, to catch up after the receiver lagged.
+    pub fn kept_after(&self, seq: u64) -> Vec<Stamped> {
+        match self.run.upgrade() {
+            Some(run) => run.history.lock().kept.iter().filter(|e| e.at.seq() > seq).cloned().collect(),
+            None => Vec::new(),
         }
     }
 }

@@ -15,7 +15,11 @@ export function generate(outDir) {
   mkdirSync(outDir, { recursive: true });
   const bin = join(root, "node_modules/openapi-typescript/bin/cli.js");
   const out = join(outDir, "openapi.ts");
-  execFileSync(process.execPath, [bin, SPEC, "--output", out], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  // A default makes a request field optional, not required: without this
+  // flag openapi-typescript 7 types `{"enabled": {"default": true}}` in a
+  // request body as a field callers must send.
+  const flags = ["--default-non-nullable=false"];
+  execFileSync(process.execPath, [bin, SPEC, "--output", out, ...flags], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
   return ["openapi.ts"];
 }
 

@@ -32,6 +32,8 @@ pub(crate) struct Ctx<'a> {
     pub gw: &'a Arc<Gateway>,
     pub principal: Principal,
     pub query: Option<String>,
+    /// The request's headers (read by the event stream for `Last-Event-ID`).
+    pub headers: hyper::HeaderMap,
     body: Option<Incoming>,
 }
 
@@ -84,7 +86,8 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
     let (principal, _) = gw.authenticate(&parts.headers).await?;
     gw.rate_limit(&principal.tenant, None)?;
     let segments: Vec<&str> = rest.split('/').collect();
-    let mut ctx = Ctx { gw, principal, query: parts.uri.query().map(str::to_owned), body: Some(body) };
+    let mut ctx =
+        Ctx { gw, principal, query: parts.uri.query().map(str::to_owned), headers: parts.headers, body: Some(body) };
     let m = &parts.method;
     match segments.as_slice() {
         ["functions"] => match *m {

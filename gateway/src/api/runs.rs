@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::{Response, StatusCode};
 use quasm_controller::executions::Execution;
-use quasm_controller::live::LiveEvent;
+use quasm_controller::live::{LiveEvent, Position, Stamped};
 use quasm_controller::{Call, Controller, Trigger};
 use quasm_runtime::HandlerKind;
 use tokio::sync::{broadcast, mpsc};
@@ -60,16 +60,24 @@ pub async fn cancel(ctx: &Ctx<'_>, id: &str) -> Result<Resp, Problem> {
 /// and `progress` while it runs, `end` (the final record, without logs).
 /// Runs on another node are followed by polling their record, so their
 /// logs arrive with the `end` event rather than live.
+///
+/// Every `status`, `log` and `progress` event has an `id:` of the form
+/// `<logs>.<progress>`: how many logs and progress updates the client has
+/// received once it has this event. A client that reconnects with that
+/// id as `Last-Event-ID` gets what follows it, neither less nor more (and
+/// no second `status`): from the live run, or, once the run is over, from
+/// the logs of its record.
 pub async fn stream(ctx: &Ctx<'_>, id: &str) -> Result<Resp, Problem> {
     ctx.need(Role::Viewer)?;
     let id = execution_id(id)?;
+    let resume = last_event_id(&ctx.headers)?;
     let controller = ctx.gw.controller.clone();
     let tenant = ctx.tenant().to_owned();
     let first = controller.get_execution(&tenant, id).await?;
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
-        let sse = Sse { tx };
-        if let Err(Gone) = follow(&controller, &tenant, id, first, &sse).await {
+        let mut sse = Sse { tx, sent: resume.unwrap_or_default() };
+        if let Err(Gone) = follow(&controller, &tenant, id, first, &mut sse, resume.is_some()).await {
             tracing::debug!(execution = %id, "stream closed by the client");
         }
     });
@@ -83,24 +91,69 @@ pub async fn stream(ctx: &Ctx<'_>, id: &str) -> Result<Resp, Problem> {
         .expect("valid response"))
 }
 
+/// `Last-Event-ID: <logs>.<progress>`, as sent in our own `id:` lines.
+fn last_event_id(headers: &hyper::HeaderMap) -> Result<Option<Position>, Problem> {
+    let Some(value) = headers.get("last-event-id") else { return Ok(None) };
+    let bad = || {
+        Problem::invalid(
+            "Last-Event-ID",
+            format!("Last-Event-ID: {value:?} is not an id of this stream (<logs>.<progress>, e.g. \"3.1\")"),
+        )
+    };
+    let text = value.to_str().map_err(|_| bad())?.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let (logs, progress) = text.split_once('.').ok_or_else(bad)?;
+    Ok(Some(Position { logs: logs.parse().map_err(|_| bad())?, progress: progress.parse().map_err(|_| bad())? }))
+}
+
 /// The client went away.
 struct Gone;
 
 struct Sse {
     tx: mpsc::Sender<Bytes>,
+    /// Position after the last event the client has.
+    sent: Position,
 }
 
 impl Sse {
     async fn send(&self, event: &str, data: &impl serde::Serialize) -> Result<(), Gone> {
-        let data = serde_json::to_string(data).expect("events serialise");
-        self.tx.send(Bytes::from(format!("event: {event}\ndata: {data}\n\n"))).await.map_err(|_| Gone)
+        self.write(format!("event: {event}\ndata: {}\n\n", serde_json::to_string(data).expect("events serialise")))
+            .await
     }
 
-    async fn live(&self, e: &LiveEvent) -> Result<(), Gone> {
-        match e {
-            LiveEvent::Log(entry) => self.send("log", entry).await,
+    /// An event the client may resume after.
+    async fn send_at(&mut self, event: &str, data: &impl serde::Serialize, at: Position) -> Result<(), Gone> {
+        let data = serde_json::to_string(data).expect("events serialise");
+        self.write(format!("id: {}.{}\nevent: {event}\ndata: {data}\n\n", at.logs, at.progress)).await?;
+        self.sent = at;
+        Ok(())
+    }
+
+    async fn write(&self, text: String) -> Result<(), Gone> {
+        self.tx.send(Bytes::from(text)).await.map_err(|_| Gone)
+    }
+
+    /// Sends `e` unless the client has it; says `lagged` first when events
+    /// between the last one sent and `e` are gone.
+    async fn live(&mut self, e: &Stamped) -> Result<(), Gone> {
+        let seq = e.at.seq();
+        if seq <= self.sent.seq() {
+            return Ok(());
+        }
+        if seq > self.sent.seq() + 1 {
+            let before = match e.event {
+                LiveEvent::Log(_) => Position { logs: e.at.logs - 1, ..e.at },
+                LiveEvent::Progress { .. } => Position { progress: e.at.progress - 1, ..e.at },
+            };
+            let skipped = before.seq() - self.sent.seq();
+            self.send_at("lagged", &serde_json::json!({ "skipped": skipped }), before).await?;
+        }
+        match &e.event {
+            LiveEvent::Log(entry) => self.send_at("log", entry, e.at).await,
             LiveEvent::Progress { percent, message } => {
-                self.send("progress", &serde_json::json!({"percent": percent, "message": message})).await
+                self.send_at("progress", &serde_json::json!({"percent": percent, "message": message}), e.at).await
             }
         }
     }
@@ -109,12 +162,16 @@ impl Sse {
         self.tx.send(Bytes::from_static(b": keep-alive\n\n")).await.map_err(|_| Gone)
     }
 
-    /// The recorded logs (when they were not streamed live), then `end`.
-    async fn end(&self, mut e: Execution, with_logs: bool) -> Result<(), Gone> {
+    /// The recorded logs the client does not have yet (when they were not
+    /// streamed live), then `end`.
+    async fn end(&mut self, mut e: Execution, with_logs: bool) -> Result<(), Gone> {
         if with_logs {
             if let Some(serde_json::Value::Array(logs)) = e.logs.take() {
-                for entry in logs {
-                    self.send("log", &entry).await?;
+                let progress = self.sent.progress;
+                for (n, entry) in (1u64..).zip(logs) {
+                    if n > self.sent.logs {
+                        self.send_at("log", &entry, Position { logs: n, progress }).await?;
+                    }
                 }
             }
         }
@@ -130,21 +187,35 @@ fn finished(e: &Execution) -> bool {
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(250);
 
-async fn follow(c: &Arc<Controller>, tenant: &str, id: Uuid, first: Execution, sse: &Sse) -> Result<(), Gone> {
+async fn follow(
+    c: &Arc<Controller>,
+    tenant: &str,
+    id: Uuid,
+    first: Execution,
+    sse: &mut Sse,
+    resumed: bool,
+) -> Result<(), Gone> {
     if finished(&first) {
         return sse.end(first, true).await;
     }
-    sse.send("status", &serde_json::json!({"status": first.status})).await?;
-    if let Some((history, mut events)) = c.live().watch(id) {
-        for e in &history {
+    if !resumed {
+        let at = sse.sent;
+        sse.send_at("status", &serde_json::json!({"status": first.status}), at).await?;
+    }
+    if let Some(mut watch) = c.live().watch(id) {
+        for e in &watch.history {
             sse.live(e).await?;
         }
         loop {
             tokio::select! {
-                r = events.recv() => match r {
+                r = watch.events.recv() => match r {
                     Ok(e) => sse.live(&e).await?,
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        sse.send("lagged", &serde_json::json!({"skipped": n})).await?
+                    // Catch up from the kept events; what is not kept is
+                    // reported by `live` as `lagged`.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        for e in watch.kept_after(sse.sent.seq()) {
+                            sse.live(&e).await?;
+                        }
                     }
                     // The run ended; its final record is written.
                     Err(broadcast::error::RecvError::Closed) => break,

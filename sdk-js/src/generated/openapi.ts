@@ -421,6 +421,8 @@ export interface paths {
          * @description Requires role: viewer.
          *
          *     Events: `status` (once: the status when the stream opened), then `log` (a LogEntry) and `progress` (`{percent, message}`, from `ctx.progress`) as they happen, then `end` (the final Execution, without logs) and the stream closes. A finished execution replays its recorded logs, then `end`. An execution running on another node is followed through its record: its logs arrive with `end`. Comments (`: keep-alive`) are sent every 15 s.
+         *
+         *     **Resuming.** Every `status`, `log` and `progress` event (and the rare `lagged`) has an `id:` line `<logs>.<progress>`: how many logs and progress updates the client has received once it has that event (`status` is `0.0`). A client that reconnects with that id as the `Last-Event-ID` header gets exactly the events after it and no second `status`: from the live run, or, once the run is over, from the logs of its record (ids `<n>.<progress>`). `end` and `error` have no id. A `lagged` event (`{skipped}`) says that many events could not be sent: a run keeps its first 1000 events for late watchers.
          */
         get: operations["streamExecution"];
         put?: never;
@@ -1071,37 +1073,37 @@ export interface components {
              * @description Wall-clock budget of one invocation, including awaited I/O and timers (default operator maximum 900000).
              * @default 30000
              */
-            timeout_ms: number;
+            timeout_ms?: number;
             /**
              * Format: int32
              * @description Cap on the sandbox's memory (default operator maximum 256).
              * @default 128
              */
-            memory_mb: number;
+            memory_mb?: number;
             /**
              * Format: int64
              * @description Log bytes kept per invocation; the rest is dropped and flagged (default operator maximum 4194304).
              * @default 262144
              */
-            max_log_bytes: number;
+            max_log_bytes?: number;
             /**
              * Format: int64
              * @description Largest result (JSON output or response body) a handler may return (default operator maximum 33554432).
              * @default 6291456
              */
-            max_output_bytes: number;
+            max_output_bytes?: number;
             /**
              * Format: int32
              * @description Outbound `fetch` calls per invocation (default operator maximum 1000).
              * @default 50
              */
-            max_subrequests: number;
+            max_subrequests?: number;
             /**
              * Format: int64
              * @description Largest response body one `fetch` may read (default operator maximum 67108864).
              * @default 10485760
              */
-            max_fetch_response_bytes: number;
+            max_fetch_response_bytes?: number;
         };
         /** @description A function as the API shows it. Secrets appear by name only. */
         Function: {
@@ -1144,24 +1146,24 @@ export interface components {
              * @description At most 4096 bytes.
              * @default
              */
-            description: string;
+            description?: string;
             /**
              * @description At most 32 tags of 1-64 bytes.
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /**
              * @description Environment variables. Names use A-Z, a-z, 0-9 and '_', do not start with a digit and are at most 128 characters; at most 256 entries and 256 KiB of names and values in total (checked by the server; a bad name is reported with `details.field` = `<map>.<name>`).
              * @default {}
              */
-            env: {
+            env?: {
                 [key: string]: string;
             };
             /**
              * @description Secrets, encrypted at rest and never shown again. A non-empty map needs the admin role. Names use A-Z, a-z, 0-9 and '_', do not start with a digit and are at most 128 characters; at most 256 entries and 256 KiB of names and values in total (checked by the server; a bad name is reported with `details.field` = `<map>.<name>`).
              * @default {}
              */
-            secrets: {
+            secrets?: {
                 [key: string]: string;
             };
             limits?: components["schemas"]["Limits"];
@@ -1169,13 +1171,13 @@ export interface components {
              * @description Needs no extra role here (unlike PATCH).
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             isolation?: components["schemas"]["Isolation"];
             /**
              * Format: float
              * @default 1
              */
-            success_sample_rate: number;
+            success_sample_rate?: number;
             /** @description Message of version 1; at most 4096 bytes. */
             message?: string;
         };
@@ -1228,7 +1230,7 @@ export interface components {
              * @description Make the new version live. Deploying (the default, also when null) needs the operator role; a developer must send `false`.
              * @default true
              */
-            deploy: boolean;
+            deploy?: boolean;
         };
         DeployRequest: {
             /**
@@ -1245,13 +1247,13 @@ export interface components {
              * @description Start the invocation in the background and answer 202 at once.
              * @default false
              */
-            async: boolean;
+            async?: boolean;
             /**
              * @description Which handler to call; absent or null means `run`. Other values are refused with 400 (`details.field` = `handler`).
              * @default run
              * @enum {string}
              */
-            handler: "run" | "scheduled" | "event";
+            handler?: "run" | "scheduled" | "event";
         };
         /**
          * @description Final state of an invocation.
@@ -1496,11 +1498,11 @@ export interface components {
              * @default UTC
              * @example Europe/Paris
              */
-            timezone: string;
+            timezone?: string;
             /** @description Passed to the `scheduled` handler as `event.input` (at most 64 KiB of JSON). */
             input?: unknown;
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
             overlap?: components["schemas"]["Overlap"];
             catch_up?: components["schemas"]["CatchUp"];
         };
@@ -1648,19 +1650,19 @@ export interface components {
             /** @description Absent: every function of the tenant. */
             function?: string;
             /** @default false */
-            on_failure: boolean;
+            on_failure?: boolean;
             /** Format: int32 */
             consecutive_failures?: number;
             /** @default false */
-            on_recovery: boolean;
+            on_recovery?: boolean;
             channel: components["schemas"]["AlertChannelSpec"];
             /**
              * Format: int32
              * @default 300
              */
-            min_interval_secs: number;
+            min_interval_secs?: number;
             /** @default true */
-            enabled: boolean;
+            enabled?: boolean;
         };
         UpdateAlertRule: {
             name?: string;
@@ -1724,13 +1726,13 @@ export interface components {
              * Format: int32
              * @default 1000
              */
-            initial_ms: number;
+            initial_ms?: number;
             /**
              * Format: int32
              * @description At least `initial_ms` (default: the larger of 60000 and `initial_ms`).
              * @default 60000
              */
-            max_ms: number;
+            max_ms?: number;
         };
         CreateSubscription: {
             /** @description An existing function of the tenant; its `event` handler receives the events. */
@@ -1749,7 +1751,7 @@ export interface components {
              * @description Attempts before the delivery becomes a dead letter.
              * @default 5
              */
-            max_attempts: number;
+            max_attempts?: number;
             backoff?: components["schemas"]["Backoff"];
         };
         Subscription: {
@@ -3157,7 +3159,10 @@ export interface operations {
     streamExecution: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `id` of the last event received, to resume after it (what browsers' `EventSource` sends when it reconnects). Not of the form `<logs>.<progress>`: 400 with `details.field` = `Last-Event-ID`. */
+                "Last-Event-ID"?: string;
+            };
             path: {
                 /** @description An execution id; not a UUID: 400 with `details.field` = `id`. */
                 id: components["parameters"]["ExecutionId"];
@@ -3175,7 +3180,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description `invalid_request`: `id` is not a UUID. */
+            /** @description `invalid_request`: `id` is not a UUID, or `Last-Event-ID` is malformed (`details.field` names which). */
             400: {
                 headers: {
                     [name: string]: unknown;
