@@ -8,8 +8,9 @@ have() { command -v "$1" >/dev/null 2>&1; }
 pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 # The guest toolchain (runtime/guest/build.sh) and test tools;
-# protobuf-compiler: the Terraform provider's tfplugin6 build (tf-provider).
-for p in clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 python3 python3-venv wrk postgresql protobuf-compiler; do
+# protobuf-compiler: the Terraform provider's tfplugin6 build (tf-provider);
+# chromium: the web console's browser tests (playwright-core drives it).
+for p in clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 python3 python3-venv wrk postgresql protobuf-compiler chromium; do
   pkg "$p" || need_apt+=("$p")
 done
 # Opt-in: wasmer's LLVM backend for `cargo build --features llvm`

@@ -12,6 +12,13 @@ if [[ -n "${QUASM_FEATURES:-}" ]]; then
   features=(--features "$QUASM_FEATURES")
   [[ "$QUASM_FEATURES" == *llvm* ]] && export LLVM_SYS_221_PREFIX="${LLVM_SYS_221_PREFIX:-/usr/lib/llvm-22}"
 fi
+# The web console (ui/): built first, so the binary embeds it. Without
+# node the binary still builds and `/` says how to build the console.
+if command -v npm >/dev/null 2>&1; then
+  (cd ui && npm ci --no-audit --no-fund && npm run build)
+else
+  echo "start: npm not found; building quasm without the web console" >&2
+fi
 cargo build --release --bin quasm "${features[@]}"
 quasm="$CARGO_TARGET_DIR/release/quasm"
 echo "quasm is built at $quasm"

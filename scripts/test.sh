@@ -45,6 +45,14 @@ echo "== lints (rustfmt, clippy with warnings as errors)"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+echo "== console (ui/): build, embed, browser tests"
+# Built before the Rust build so the quasm binary embeds ui/dist; the
+# Playwright tests (playwright-core + Debian's chromium) then drive the
+# debug binary against a fresh database.
+(cd ui && npm ci --no-audit --no-fund && npm run build)
+cargo build --bin quasm
+(cd ui && QUASM_BIN="$CARGO_TARGET_DIR/debug/quasm" npm test)
+
 echo "== rust"
 cargo test --workspace --doc --quiet
 cargo nextest run --workspace --no-fail-fast

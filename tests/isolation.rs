@@ -197,6 +197,15 @@ async fn tenants_cannot_see_or_touch_each_other() {
     for e in audit["entries"].as_array().unwrap() {
         assert_ne!(e["target"], "bonly", "B's audit entries in A's log: {e}");
     }
+    // The console's home figures count A's things only (B has runs, a
+    // schedule and a dead letter).
+    let st = s.ok("GET", "/stats", &a, None, 200).await;
+    assert_eq!(st["dead_letters_waiting"], 0, "B's dead letters in A's stats: {st}");
+    assert!(st["runs_by_status"].as_object().unwrap().values().all(|v| v == 0), "B's runs in A's stats: {st}");
+    assert_eq!((&st["failing_functions"], &st["next_scheduled_runs"]), (&json!([]), &json!([])), "{st}");
+    let b_st = s.ok("GET", "/stats", &b, None, 200).await;
+    assert!(b_st["dead_letters_waiting"].as_i64() >= Some(1), "B's own stats count its dead letter: {b_st}");
+    assert_eq!(s.ok("GET", "/whoami", &a, None, 200).await["tenant"], "alpha");
     let t = s.ok("GET", "/tenant", &a, None, 200).await;
     assert_eq!(t["id"], "alpha");
     assert_eq!(t["settings"], json!({}), "B's settings are not A's");

@@ -91,6 +91,8 @@ fn matrix() -> Vec<(&'static str, &'static str, Option<Value>, &'static str, u16
         ("GET", "/tenant", None, "viewer", 200),
         ("PATCH", "/tenant", Some(json!({"retention_days": 7})), "admin", 200),
         ("GET", "/audit", None, "admin", 200),
+        ("GET", "/stats", None, "viewer", 200),
+        ("GET", "/whoami", None, "viewer", 200),
     ]
 }
 

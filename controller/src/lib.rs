@@ -32,6 +32,7 @@ pub mod routes;
 pub mod schedules;
 pub mod secrets;
 pub mod serde_strict;
+pub mod stats;
 pub mod store;
 pub mod subscriptions;
 pub mod tenants;

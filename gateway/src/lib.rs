@@ -6,6 +6,7 @@
 mod api;
 pub mod auth;
 mod body;
+mod console;
 mod problem;
 mod public;
 pub mod ratelimit;

@@ -148,6 +148,6 @@ async fn route(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, sche
             let body = gw.controller.metrics().render(gw.controller.runtime().pool().stats());
             text(StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", body)
         }
-        _ => Problem::not_found(format!("nothing at {path}")).into_response(),
+        _ => crate::console::serve(req.method(), path, req.headers()),
     }
 }

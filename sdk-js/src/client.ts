@@ -14,7 +14,7 @@ import { Schedules } from "./resources/schedules.js";
 import { Subscriptions } from "./resources/subscriptions.js";
 import { Audit, TenantResource } from "./resources/tenant.js";
 import { Versions } from "./resources/versions.js";
-import type { CheckResult, Handler, InvokeAccepted, InvokeResult } from "./types.js";
+import type { CheckResult, Handler, InvokeAccepted, InvokeResult, Stats, Whoami } from "./types.js";
 
 export interface InvokeOptions extends RequestOptions {
   /** Which handler runs: `run` (default), `scheduled` or `event`. */
@@ -96,6 +96,16 @@ export class Quasm {
    */
   check(code: string, options?: RequestOptions): Promise<CheckResult> {
     return this.http.request({ method: "POST", path: `${API}/check`, body: { code } }, options);
+  }
+
+  /** The tenant's last 24 hours: runs by status, failing functions, next scheduled runs, dead letters waiting. */
+  stats(options?: RequestOptions): Promise<Stats> {
+    return this.http.request({ method: "GET", path: `${API}/stats` }, options);
+  }
+
+  /** Who the credential speaks for: tenant, subject and roles. */
+  whoami(options?: RequestOptions): Promise<Whoami> {
+    return this.http.request({ method: "GET", path: `${API}/whoami` }, options);
   }
 
   /** `GET /healthz`: resolves when the process is up. */

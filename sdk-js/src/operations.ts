@@ -26,6 +26,8 @@ export const operationMethods = {
 
   invokeFunction: "invoke",
   checkCode: "check",
+  getStats: "stats",
+  getWhoami: "whoami",
   startRun: "runs.start",
 
   listSchedules: "schedules.list",

@@ -30,7 +30,7 @@ const ARGS = {
   updateFunction: ["f", { description: "d" }], deleteFunction: ["f"],
   deployFunction: ["f", 2], rollbackFunction: ["f", 1],
   listVersions: ["f"], createVersion: ["f", { code: "x" }], getVersion: ["f", 3],
-  invokeFunction: ["f", { a: 1 }], startRun: ["f", {}], checkCode: ["export default {}"],
+  invokeFunction: ["f", { a: 1 }], startRun: ["f", {}], checkCode: ["export default {}"], getStats: [], getWhoami: [],
   listSchedules: ["f"], createSchedule: ["f", { cron: "* * * * *" }], getSchedule: ["f", 4],
   updateSchedule: ["f", 4, { enabled: false }], deleteSchedule: ["f", 4],
   listScheduleRuns: ["f", 4, { limit: 2 }], previewSchedule: ["f", 4, { count: 2 }],

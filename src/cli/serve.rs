@@ -132,6 +132,7 @@ async fn run(s: &Settings, db_url: String) -> anyhow::Result<ExitCode> {
             "first start: get an admin token with\n  quasm token create --tenant default --role admin --data-dir {}",
             dd.display()
         );
+        eprintln!("console: {scheme}://{}/ (sign in with that token)", server.local_addr);
     }
     shutdown_signal().await;
     eprintln!("shutting down: draining requests in flight");

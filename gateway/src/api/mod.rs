@@ -12,6 +12,7 @@ mod functions;
 mod routes;
 mod runs;
 mod schedules;
+mod stats;
 mod subscriptions;
 mod tenant;
 
@@ -243,6 +244,14 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
             Method::GET => tenant::get(&ctx).await,
             Method::PATCH => tenant::update(&mut ctx).await,
             _ => Err(not_allowed("GET, PATCH")),
+        },
+        ["stats"] => match *m {
+            Method::GET => stats::get(&ctx).await,
+            _ => Err(not_allowed("GET")),
+        },
+        ["whoami"] => match *m {
+            Method::GET => stats::whoami(&ctx).await,
+            _ => Err(not_allowed("GET")),
         },
         ["audit"] => match *m {
             Method::GET => tenant::audit(&ctx).await,

@@ -1033,6 +1033,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The last 24 hours at a glance
+         * @description Requires role: viewer.
+         *
+         *     What the console's home page shows: executions created in the last 24 hours by status (every status, zeros included), the functions that failed in that window (most failures first, at most 10), the next enabled schedule slots (soonest first, at most 10) and the dead letters waiting.
+         */
+        get: operations["getStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the credential is
+         * @description Any valid credential: its tenant, subject and roles (an API key cannot be decoded by the client). The console asks it at sign-in.
+         */
+        get: operations["getWhoami"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1866,6 +1908,49 @@ export interface components {
             /** @description true when the code compiles. */
             ok: boolean;
             diagnostics: components["schemas"]["Diagnostic"][];
+        };
+        Stats: {
+            /**
+             * Format: date-time
+             * @description Start of the window (now - 24 h).
+             */
+            since: string;
+            /** @description Executions created in the window, by status; every status is present. */
+            runs_by_status: {
+                [key: string]: number;
+            };
+            failing_functions: {
+                function: string;
+                /**
+                 * Format: int64
+                 * @description Executions in error, timeout, out_of_memory or limit_exceeded.
+                 */
+                failures: number;
+                /** Format: int64 */
+                runs: number;
+                /** Format: date-time */
+                last_failure_at: string;
+                /** Format: uuid */
+                last_execution_id: string;
+            }[];
+            next_scheduled_runs: {
+                function: string;
+                /** Format: int64 */
+                schedule_id: number;
+                cron: string;
+                timezone: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+            /** Format: int64 */
+            dead_letters_waiting: number;
+        };
+        Whoami: {
+            tenant: string;
+            subject: string;
+            roles: components["schemas"]["Role"][];
+            /** @description The highest role held, or null. */
+            role: components["schemas"]["Role"] | null;
         };
     };
     responses: {
@@ -4928,6 +5013,61 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stats"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: the credential lacks the role; `details.required_role` is `"viewer"` when it does not have that role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getWhoami: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Whoami"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
         };

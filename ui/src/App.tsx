@@ -1,0 +1,111 @@
+// The shell: sign-in until a credential works, then the tenant's header,
+// the left navigation and the page the URL names. Pages that need Monaco
+// are loaded only when opened.
+
+import { useEffect, useState } from "preact/hooks";
+import { lazy, Suspense } from "preact/compat";
+import { Link, match, useLocation } from "./lib/router";
+import { restore, signOut, useSession } from "./lib/session";
+import { onOffline } from "./lib/data";
+import { SignIn } from "./pages/SignIn";
+import { Home } from "./pages/Home";
+import { Functions } from "./pages/Functions";
+import { Executions } from "./pages/Executions";
+import { ExecutionDetail } from "./pages/ExecutionDetail";
+import { DeadLetters } from "./pages/DeadLetters";
+import { Loading } from "./components/ui";
+
+const NewFunction = lazy(() => import("./pages/NewFunction").then((m) => m.NewFunction));
+const FunctionPage = lazy(() => import("./pages/FunctionPage").then((m) => m.FunctionPage));
+
+const NAV: [string, string][] = [
+  ["/", "Home"],
+  ["/functions", "Functions"],
+  ["/executions", "Executions"],
+  ["/dead-letters", "Events & dead letters"],
+];
+
+export function App() {
+  const s = useSession();
+  const [restoring, setRestoring] = useState(true);
+  useEffect(() => {
+    restore().finally(() => setRestoring(false));
+  }, []);
+  if (restoring) return <Loading what="the console" />;
+  if (!s) return <SignIn />;
+  return <Shell />;
+}
+
+function Shell() {
+  const s = useSession()!;
+  const { path } = useLocation();
+  const [offline, setOffline] = useState(false);
+  useEffect(() => onOffline(setOffline), []);
+  useEffect(() => {
+    document.title = `${title(path)} · Quasm`;
+  }, [path]);
+  return (
+    <div class="shell">
+      <header class="q-top">
+        <Link href="/" class="brand">
+          Quasm
+        </Link>
+        <span class="tenant">
+          tenant <strong>{s.who.tenant}</strong>
+        </span>
+        <span class="q-spacer" />
+        <span class="who" title={s.who.subject}>
+          {s.who.subject} · role: <strong>{s.who.role ?? "none"}</strong>
+        </span>
+        <button type="button" class="q-link" onClick={() => signOut()}>
+          Sign out
+        </button>
+      </header>
+      <nav class="q-side" aria-label="Console">
+        {NAV.map(([href, label]) => (
+          <Link
+            key={href}
+            href={href}
+            aria-current={(href === "/" ? path === "/" : path.startsWith(href)) ? "page" : undefined}
+          >
+            {label}
+          </Link>
+        ))}
+      </nav>
+      <main class="q-main">
+        {offline && (
+          <div class="q-banner" role="status">
+            Connection to the server lost — retrying…
+          </div>
+        )}
+        <Suspense fallback={<Loading what="the page" />}>
+          <Page path={path} />
+        </Suspense>
+      </main>
+    </div>
+  );
+}
+
+function Page({ path }: { path: string }) {
+  let m: Record<string, string> | null;
+  if (path === "/") return <Home />;
+  if (path === "/functions") return <Functions />;
+  if (path === "/functions/new") return <NewFunction />;
+  if ((m = match("/functions/:name/:tab?", path))) return <FunctionPage name={m.name!} tab={m.tab ?? "code"} />;
+  if (path === "/executions") return <Executions />;
+  if ((m = match("/executions/:id", path))) return <ExecutionDetail id={m.id!} />;
+  if (path === "/dead-letters") return <DeadLetters />;
+  return (
+    <section>
+      <h1>Not found</h1>
+      <p>
+        Nothing lives at <code>{path}</code>. <Link href="/functions">Go to the functions</Link>.
+      </p>
+    </section>
+  );
+}
+
+function title(path: string): string {
+  if (path.startsWith("/functions/") && path !== "/functions/new") return decodeURIComponent(path.split("/")[2] ?? "");
+  return NAV.find(([h]) => h !== "/" && path.startsWith(h))?.[1] ?? (path === "/" ? "Home" : "Quasm");
+}
