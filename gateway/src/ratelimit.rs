@@ -124,7 +124,7 @@ mod tests {
         let l = RateLimits::new(&RateLimitConfig { tenant_rps: 2, ..Default::default() }, 1);
         assert!(l.check_scoped("a", None).is_ok());
         assert!(l.check_scoped("a", None).is_ok());
-        let refused = l.check_scoped("a", None).err().expect("third call within a second is refused");
+        let refused = l.check_scoped("a", None).expect_err("third call within a second is refused");
         assert_eq!(refused.scope, "tenant");
         assert!(refused.retry_after > Duration::ZERO && refused.retry_after <= Duration::from_secs(1));
         assert!(l.check_scoped("b", None).is_ok(), "another tenant has its own budget");

@@ -271,7 +271,7 @@ impl Controller {
                         function: row.get(2),
                         cron: cron.clone(),
                         timezone: timezone.clone(),
-                        input: crate::store::jsonb::get_opt(&row, 5),
+                        input: crate::store::jsonb::get_opt(row, 5),
                         overlap,
                         slot_at: t,
                         resumed: false,

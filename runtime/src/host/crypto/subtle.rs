@@ -612,7 +612,7 @@ impl hkdf::KeyType for Len {
 
 fn derive(a: &Args, key: &[u8]) -> R<Vec<u8>> {
     let bytes = |l: usize| {
-        if l % 8 != 0 {
+        if !l.is_multiple_of(8) {
             return Err(Operation("length must be a multiple of 8".into()));
         }
         Ok(l / 8)
