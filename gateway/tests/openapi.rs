@@ -61,6 +61,8 @@ const API: &[(&str, &str)] = &[
     ("POST", "/api/v1/api-keys"),
     ("DELETE", "/api/v1/api-keys/{id}"),
     ("POST", "/api/v1/check"),
+    ("GET", "/api/v1/stats"),
+    ("GET", "/api/v1/whoami"),
     ("GET", "/api/v1/tenant"),
     ("PATCH", "/api/v1/tenant"),
     ("GET", "/api/v1/audit"),

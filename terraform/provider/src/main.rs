@@ -15,6 +15,10 @@ fn main() -> anyhow::Result<()> {
     // backtraces are on (RUST_BACKTRACE=1 in a developer's shell): users
     // would see it under each plan error. Set before any thread exists.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    // A workspace build unifies rustls's features: both `ring` and
+    // `aws-lc-rs` are on, and rustls then refuses to guess a default
+    // provider for the plugin's mTLS server. Name one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
