@@ -24,7 +24,7 @@ export async function signIn(credential: string): Promise<Session> {
   const url = location.origin;
   // An API key goes as `apiKey`, a JWT as `token` (the SDK sends both as a bearer credential).
   const c = new Quasm(credential.startsWith("qk_") ? { url, apiKey: credential } : { url, token: credential });
-  const extra = extras(c, url, credential);
+  const extra = extras(c);
   const who = await extra.whoami();
   sessionStorage.setItem(KEY, credential);
   sessionStorage.removeItem(REASON);
