@@ -528,3 +528,34 @@ async fn tenant_patch_keeps_fields_it_does_not_name() {
     let r = s.ok("PATCH", "/tenant", &t, Some(json!({"retention_days": null})), 200).await;
     assert_eq!(r["effective_retention_days"], 30, "{r}");
 }
+
+/// Concurrent changes on a small connection pool all complete: no change
+/// holds a connection while it waits for a second one (8 creates at once
+/// on a pool of 2 once starved it for good, answering nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_changes_do_not_starve_a_small_pool() {
+    use futures::future::join_all;
+    let s = Server::new(&["--database-pool-size", "2"]).await;
+    let t = s.token("fresh", &["admin"]);
+    // (method, the i-th call's path and body)
+    type Batch = (&'static str, fn(usize) -> (String, Value));
+    let batches: [Batch; 4] = [
+        ("POST", |i| {
+            ("/functions".into(), json!({"name": format!("f{i}"), "code": "export default { run() { return 1 } };"}))
+        }),
+        ("PATCH", |i| (format!("/functions/f{i}"), json!({"description": "x"}))),
+        ("POST", |i| (format!("/functions/f{i}/versions"), json!({"code": "export default { run() { return 2 } };"}))),
+        ("POST", |i| (format!("/functions/f{i}/rollback"), json!({"version": 1}))),
+    ];
+    for (method, call) in batches {
+        let calls = (0..8).map(|i| {
+            let (path, body) = call(i);
+            let (s, t) = (&s, &t);
+            async move { (s.call(method, &path, Some(t), Some(&body)).await.status, path) }
+        });
+        let answers = tokio::time::timeout(Duration::from_secs(60), join_all(calls))
+            .await
+            .unwrap_or_else(|_| panic!("{method}: the pool starved (no answer within 60 s)"));
+        assert!(answers.iter().all(|(s, _)| (200..300).contains(s)), "{method}: {answers:?}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The full RBAC matrix: every endpoint of the admin API (checked against
-//! the dispatch table in gateway/src/api/mod.rs, so a new endpoint without
-//! a row here fails the test) times every role.
+//! the route table in gateway/src/api/table.rs, so a new endpoint without
+//! a row here, or a row that disagrees with the table's role, fails the
+//! test) times every role.
 //!
 //! viewer: reads (except API keys and the audit log, admin only);
 //! developer: + create functions, PATCH them (`enabled` needs operator,
@@ -100,49 +101,17 @@ fn rank(role: &str) -> usize {
     ROLES.iter().position(|r| *r == role).unwrap_or_else(|| panic!("unknown role {role}"))
 }
 
-/// `(METHOD, ["functions", "*", "versions"])` for every endpoint the
-/// gateway's dispatch table serves.
-fn dispatch_table() -> Vec<(String, Vec<String>)> {
-    let src = include_str!("../gateway/src/api/mod.rs");
-    let mut out = Vec::new();
-    let mut patterns: Vec<Vec<String>> = Vec::new();
-    for line in src.lines().map(str::trim) {
-        if let Some(p) = line.strip_prefix('[').and_then(|l| l.strip_suffix("] => match *m {")) {
-            // Expand `action @ ("rollback" | "deploy")` into alternatives.
-            let mut expanded: Vec<Vec<String>> = vec![Vec::new()];
-            for seg in p.split(',').map(str::trim) {
-                let alts: Vec<String> = if seg.starts_with('"') {
-                    vec![seg.trim_matches('"').to_owned()]
-                } else if let Some(i) = seg.find("@ (") {
-                    seg[i + 3..]
-                        .trim_end_matches(')')
-                        .split('|')
-                        .map(|a| a.trim().trim_matches('"').to_owned())
-                        .collect()
-                } else {
-                    vec!["*".to_owned()]
-                };
-                expanded = expanded
-                    .into_iter()
-                    .flat_map(|prefix| {
-                        alts.iter().map(move |a| {
-                            let mut p = prefix.clone();
-                            p.push(a.clone());
-                            p
-                        })
-                    })
-                    .collect();
-            }
-            patterns = expanded;
-        } else if let Some(m) = line.strip_prefix("Method::").and_then(|l| l.split(' ').next()) {
-            for p in &patterns {
-                out.push((m.to_owned(), p.clone()));
-            }
-        } else if line.starts_with("_ =>") {
-            patterns.clear();
-        }
-    }
-    out
+/// `(METHOD, ["functions", "*", "versions"], least role)` for every
+/// endpoint of the gateway's route table.
+fn route_table() -> Vec<(String, Vec<String>, String)> {
+    quasm_gateway::endpoints()
+        .map(|(method, path, role)| {
+            let pattern = path.split('/').map(|s| if s.starts_with('{') { "*".to_owned() } else { s.to_owned() });
+            // "any" valid credential: the matrix's least role is viewer.
+            let role = if role == "any" { "viewer" } else { role };
+            (method.to_owned(), pattern.collect(), role.to_owned())
+        })
+        .collect()
 }
 
 fn matches(pattern: &[String], path: &str) -> bool {
@@ -150,21 +119,25 @@ fn matches(pattern: &[String], path: &str) -> bool {
     segs.len() == pattern.len() && pattern.iter().zip(&segs).all(|(p, s)| p == "*" || p == s)
 }
 
+/// Every endpoint has rows, and its weakest row needs exactly the role the
+/// table declares (stronger rows are bodies that need more, like secrets).
 #[test]
-fn the_matrix_covers_every_endpoint() {
-    let table = dispatch_table();
-    assert!(table.len() >= 20, "parsed the dispatch table: {table:?}");
+fn the_matrix_covers_every_endpoint_with_the_tables_role() {
+    let table = route_table();
+    assert!(table.len() >= 50, "the route table: {table:?}");
     let rows = matrix();
-    let mut missing = Vec::new();
-    for (method, pattern) in &table {
-        if !rows.iter().any(|(m, p, ..)| m == method && matches(pattern, p)) {
-            missing.push(format!("{method} /{}", pattern.join("/")));
+    let mut wrong = Vec::new();
+    for (method, pattern, role) in &table {
+        let least =
+            rows.iter().filter(|(m, p, ..)| m == method && matches(pattern, p)).map(|r| r.3).min_by_key(|r| rank(r));
+        if least != Some(role.as_str()) {
+            wrong.push(format!("{method} /{}: table says {role}, matrix {least:?}", pattern.join("/")));
         }
     }
-    assert!(missing.is_empty(), "endpoints without RBAC rows: {missing:?}");
+    assert!(wrong.is_empty(), "endpoints whose RBAC rows disagree with the route table: {wrong:?}");
     // And no row names an endpoint that does not exist.
     for (m, p, ..) in &rows {
-        assert!(table.iter().any(|(tm, tp)| tm == m && matches(tp, p)), "{m} {p} is not in the dispatch table");
+        assert!(table.iter().any(|(tm, tp, _)| tm == m && matches(tp, p)), "{m} {p} is not in the route table");
     }
 }
 

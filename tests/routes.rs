@@ -415,3 +415,111 @@ async fn request_url_has_the_requested_host_over_http2() {
     assert_eq!(resp.version(), reqwest::Version::HTTP_2);
     assert_eq!(resp.text().await.unwrap(), want, "HTTP/2");
 }
+
+/// A route with `strip_prefix` shows the function the URL a client of its
+/// own domain would send (no `/fn/{tenant}`), so a Worker that routes on
+/// `url.pathname` runs unchanged; the URL as received is `ctx.originalUrl`.
+/// Other routes keep the full URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strip_prefix_presents_the_path_below_the_tenant() {
+    let s = Server::new(&[]).await;
+    let t = s.token("shop", &["admin"]);
+    let worker = r#"export default {
+      async fetch(request, env, ctx) {
+        const url = new URL(request.url);
+        if (url.pathname === "/api/orders/42") return Response.json({ url: request.url, original: ctx.originalUrl ?? null });
+        return new Response("not found: " + url.pathname, { status: 404 });
+      },
+    };"#;
+    s.create_function(&t, "worker", worker).await;
+    let r =
+        route(&s, &t, json!({"path": "/api/*", "function": "worker", "auth": "public", "strip_prefix": true})).await;
+    assert_eq!(r["strip_prefix"], true);
+    let plain = route(&s, &t, json!({"path": "/full/*", "function": "worker", "auth": "public"})).await;
+    assert_eq!(plain["strip_prefix"], false, "the default keeps the full URL");
+
+    let resp = s.http.get(s.url("/fn/shop/api/orders/42?x=1")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["url"], format!("http://{}/api/orders/42?x=1", s.addr));
+    assert_eq!(body["original"], format!("http://{}/fn/shop/api/orders/42?x=1", s.addr));
+
+    let resp = s.http.get(s.url("/fn/shop/full/api/orders/42")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.text().await.unwrap(), "not found: /fn/shop/full/api/orders/42");
+
+    let bad = s
+        .call(
+            "POST",
+            "/routes",
+            Some(&t),
+            Some(&json!({"path": "/x", "function": "worker", "auth": "public", "strip_prefix": "yes"})),
+        )
+        .await;
+    assert_eq!((bad.status, bad.code()), (400, "invalid_request"), "{}", bad.text);
+    assert!(bad.text.contains("strip_prefix"), "{}", bad.text);
+}
+
+/// A fetch handler that returns a stream body streams it: the client gets
+/// each chunk as the function writes it (server-sent events), the record
+/// counts the bytes; a function that fails mid-stream cuts the connection
+/// instead of ending the body cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_bodies_reach_the_client_as_written() {
+    let s = Server::new(&[]).await;
+    let t = s.token("shop", &["admin"]);
+    let sse = r#"export default {
+      async fetch(request) {
+        const fail = new URL(request.url).searchParams.has("fail");
+        const enc = new TextEncoder();
+        let n = 0;
+        const body = new ReadableStream({
+          async pull(c) {
+            n++;
+            if (n > 3) return c.close();
+            if (n > 1) await new Promise(r => setTimeout(r, 700));
+            if (fail && n === 3) throw new Error("the feed broke");
+            c.enqueue(enc.encode(`data: ${n}\n\n`));
+          },
+        });
+        return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+      },
+    };"#;
+    s.create_function(&t, "sse", sse).await;
+    route(&s, &t, json!({"path": "/events", "function": "sse", "auth": "public"})).await;
+
+    let mut resp = s.http.get(s.url("/fn/shop/events")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let mut chunks = Vec::new();
+    while let Some(c) = resp.chunk().await.unwrap() {
+        chunks.push((std::time::Instant::now(), String::from_utf8(c.to_vec()).unwrap()));
+    }
+    let text: String = chunks.iter().map(|(_, c)| c.as_str()).collect();
+    assert_eq!(text, "data: 1\n\ndata: 2\n\ndata: 3\n\n");
+    // Written 1.4 s apart: had the body been buffered, they would arrive together.
+    let spread = chunks.last().unwrap().0 - chunks[0].0;
+    assert!(spread >= std::time::Duration::from_millis(1000), "chunks arrived within {spread:?}: {chunks:?}");
+
+    // The record says it streamed, and how much.
+    let list = common::eventually(std::time::Duration::from_secs(10), "the streamed execution", || async {
+        let l = s.ok("GET", "/executions?function=sse", &t, None, 200).await;
+        l["executions"].as_array().filter(|a| !a.is_empty()).cloned()
+    })
+    .await;
+    let e = s.ok("GET", &format!("/executions/{}", list[0]["id"].as_str().unwrap()), &t, None, 200).await;
+    assert_eq!(e["output"], json!({"status": 200, "body_bytes": 27, "streamed": true}), "{e}");
+
+    // Failing mid-stream: the first chunks arrive, then the body errors.
+    let mut resp = s.http.get(s.url("/fn/shop/events?fail")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut got = String::new();
+    let end = loop {
+        match resp.chunk().await {
+            Ok(Some(c)) => got.push_str(std::str::from_utf8(&c).unwrap()),
+            other => break other,
+        }
+    };
+    assert_eq!(got, "data: 1\n\ndata: 2\n\n");
+    assert!(end.is_err(), "a failed stream must not end cleanly: {end:?}");
+}

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{audit, changes, Actor, Controller};
+use crate::{Actor, Controller};
 
 /// Role names, lowest first; each includes the ones before it.
 pub const ROLES: &[&str] = &["viewer", "developer", "operator", "admin"];
@@ -119,8 +120,7 @@ impl Controller {
             )
             .await?;
         let details = serde_json::json!({"name": req.name, "roles": req.roles});
-        audit::record(&tx, &actor.tenant, &actor.subject, "api_key.create", &id, details).await?;
-        tx.commit().await?;
+        self.commit_change(tx, actor, "api_key.create", &id, details, Notice::Nobody).await?;
         Ok(CreatedApiKey {
             key: format!("qk_{id}_{secret}"),
             api_key: ApiKey {
@@ -163,11 +163,8 @@ impl Controller {
         if n == 0 {
             return Err(ControllerError::not_found("API key", id));
         }
-        audit::record(&tx, &actor.tenant, &actor.subject, "api_key.delete", id, serde_json::Value::Null).await?;
-        // Other nodes drop the cached key.
-        changes::notify(&tx, &actor.tenant).await?;
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        // Every node drops the cached key.
+        self.commit_change(tx, actor, "api_key.delete", id, serde_json::Value::Null, Notice::Caches).await?;
         Ok(())
     }
 

@@ -3,28 +3,15 @@
 //! the route table and the enabled alert rules. A change to a tenant drops its whole view (see
 //! `changes.rs`); the next call reloads it from Postgres and the blob store.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use dashmap::DashMap;
-use quasm_runtime::FunctionSpec;
 use tokio::sync::OnceCell;
 
 use crate::alerts::ActiveRule;
 use crate::api_keys::KeyGrant;
+use crate::deployed::Deployed;
 use crate::routes::RouteTable;
-
-/// A function's live version, ready to run.
-pub struct Deployed {
-    pub function_id: i64,
-    pub name: String,
-    pub enabled: bool,
-    pub version: i32,
-    pub spec: FunctionSpec,
-    /// Variables and decrypted secrets, as the function's `env` sees them.
-    pub env: BTreeMap<String, String>,
-    pub success_sample_rate: f32,
-}
 
 #[derive(Default)]
 pub struct TenantView {

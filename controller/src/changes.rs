@@ -21,10 +21,22 @@ use tokio_postgres::AsyncMessage;
 use crate::error::Result;
 use crate::Controller;
 
-pub const CHANNEL: &str = "quasm_changes";
+/// The channels every node LISTENs on. They live here, with the one
+/// listener, so the modules that send on them need not know each other.
+pub(crate) mod channel {
+    /// A tenant's configuration changed; payload: the tenant.
+    pub const CONFIG: &str = "quasm_changes";
+    /// A schedule changed, or a run of a queueing schedule ended.
+    pub const SCHEDULES: &str = "quasm_schedules";
+    /// Event deliveries became ready; payload: the tenant.
+    pub const EVENTS: &str = "quasm_events";
+    /// Payload: an execution id to cancel on whichever node runs it.
+    pub const CANCEL: &str = "quasm_cancel";
+}
 
-pub async fn notify(db: &impl GenericClient, tenant: &str) -> Result<()> {
-    db.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &tenant]).await?;
+/// Sends `payload` on `channel` (delivered when `db`'s transaction commits).
+pub(crate) async fn notify(db: &impl GenericClient, channel: &str, payload: &str) -> Result<()> {
+    db.execute("SELECT pg_notify($1, $2)", &[&channel, &payload]).await?;
     Ok(())
 }
 
@@ -58,10 +70,11 @@ async fn listen_once(controller: &Weak<Controller>, url: &str) -> std::result::R
     let _stop_driver = AbortOnDrop(driver);
     client
         .batch_execute(&format!(
-            "LISTEN {CHANNEL}; LISTEN {}; LISTEN {}; LISTEN {}",
-            crate::triggers::cron::CHANNEL,
-            crate::live::CANCEL_CHANNEL,
-            crate::events::CHANNEL
+            "LISTEN {}; LISTEN {}; LISTEN {}; LISTEN {}",
+            channel::CONFIG,
+            channel::SCHEDULES,
+            channel::CANCEL,
+            channel::EVENTS
         ))
         .await?;
     // Anything cached before LISTEN took effect may be stale.
@@ -78,10 +91,10 @@ async fn listen_once(controller: &Weak<Controller>, url: &str) -> std::result::R
         let Some(c) = controller.upgrade() else { return Ok(()) };
         if let AsyncMessage::Notification(n) = msg {
             match n.channel() {
-                CHANNEL => c.cache.invalidate(n.payload()),
-                crate::triggers::cron::CHANNEL => c.scheduler.wake.notify_one(),
-                crate::events::CHANNEL => c.event_wake.notify_one(),
-                crate::live::CANCEL_CHANNEL => {
+                channel::CONFIG => c.cache.invalidate(n.payload()),
+                channel::SCHEDULES => c.scheduler.wake.notify_one(),
+                channel::EVENTS => c.event_wake.notify_one(),
+                channel::CANCEL => {
                     c.live.cancel_here(n.payload());
                 }
                 _ => {}

@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
-use crate::{audit, Actor, Controller};
+use crate::{Actor, Controller};
 
 #[derive(Debug, Serialize)]
 pub struct DeadLetter {
@@ -123,10 +124,8 @@ impl Controller {
         if n == 0 {
             return Err(ControllerError::not_found("dead letter", id.to_string()));
         }
-        audit::record(&tx, &actor.tenant, &actor.subject, "dead_letter.replay", &id.to_string(), serde_json::json!({}))
-            .await?;
-        tx.execute("SELECT pg_notify($1, $2)", &[&crate::events::CHANNEL, &actor.tenant]).await?;
-        tx.commit().await?;
+        let (target, details) = (id.to_string(), serde_json::json!({}));
+        self.commit_change(tx, actor, "dead_letter.replay", &target, details, Notice::EventClaimers).await?;
         Ok(())
     }
 
@@ -142,9 +141,8 @@ impl Controller {
         if n == 0 {
             return Err(ControllerError::not_found("dead letter", id.to_string()));
         }
-        audit::record(&tx, &actor.tenant, &actor.subject, "dead_letter.delete", &id.to_string(), serde_json::json!({}))
-            .await?;
-        tx.commit().await?;
+        let (target, details) = (id.to_string(), serde_json::json!({}));
+        self.commit_change(tx, actor, "dead_letter.delete", &target, details, Notice::Nobody).await?;
         Ok(())
     }
 }

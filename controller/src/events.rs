@@ -13,9 +13,6 @@ use uuid::Uuid;
 use crate::error::{ControllerError, Result};
 use crate::Controller;
 
-/// The channel delivery workers LISTEN on; the payload is the tenant.
-pub const CHANNEL: &str = "quasm_events";
-
 /// Largest payload, as JSON.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 const MAX_TYPE_LEN: usize = 200;
@@ -161,7 +158,7 @@ async fn publish_in(
                 &req.key,
                 &req.idempotency_key,
                 &publisher,
-                &CHANNEL,
+                &crate::changes::channel::EVENTS,
             ],
         )
         .await?;

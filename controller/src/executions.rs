@@ -69,7 +69,7 @@ impl ExecutionRecord {
     pub(crate) fn unfinished(
         id: Uuid,
         tenant: &str,
-        deployed: &crate::cache::Deployed,
+        deployed: &crate::deployed::Deployed,
         trigger: crate::Trigger,
         trigger_ref: Option<String>,
         status: &'static str,

@@ -7,8 +7,9 @@ use deadpool_postgres::GenericClient;
 use quasm_runtime::{Isolation, Limits};
 use serde::{Deserialize, Serialize};
 
+use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
-use crate::{audit, changes, validate, Actor, Controller};
+use crate::{validate, Actor, Controller};
 
 /// `POST /api/v1/functions`.
 #[derive(Debug, Deserialize)]
@@ -189,18 +190,11 @@ impl Controller {
             .ok_or_else(|| ControllerError::Conflict { what: "function", name: req.name.clone() })?;
         let id: i64 = row.get(0);
         self.insert_version(&tx, id, 1, &prepared, &actor.subject, req.message.as_deref().unwrap_or("")).await?;
-        audit::record(
-            &tx,
-            &actor.tenant,
-            &actor.subject,
-            "function.create",
-            &req.name,
-            serde_json::json!({"version": 1}),
-        )
-        .await?;
-        changes::notify(&tx, &actor.tenant).await?;
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        let details = serde_json::json!({"version": 1});
+        self.commit_change(tx, actor, "function.create", &req.name, details, Notice::Caches).await?;
+        // Give the connection back before taking another: requests that
+        // each hold one while waiting for a second would starve the pool.
+        drop(db);
         self.get_function(&actor.tenant, &req.name).await
     }
 
@@ -310,18 +304,11 @@ impl Controller {
             ],
         )
         .await?;
-        audit::record(
-            &tx,
-            &actor.tenant,
-            &actor.subject,
-            "function.update",
-            name,
-            serde_json::json!({"fields": changed}),
-        )
-        .await?;
-        changes::notify(&tx, &actor.tenant).await?;
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        let details = serde_json::json!({"fields": changed});
+        self.commit_change(tx, actor, "function.update", name, details, Notice::Caches).await?;
+        // Give the connection back before taking another: requests that
+        // each hold one while waiting for a second would starve the pool.
+        drop(db);
         self.get_function(&actor.tenant, name).await
     }
 
@@ -333,10 +320,7 @@ impl Controller {
         if n == 0 {
             return Err(ControllerError::not_found("function", name));
         }
-        audit::record(&tx, &actor.tenant, &actor.subject, "function.delete", name, serde_json::Value::Null).await?;
-        changes::notify(&tx, &actor.tenant).await?;
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        self.commit_change(tx, actor, "function.delete", name, serde_json::Value::Null, Notice::Caches).await?;
         Ok(())
     }
 }

@@ -3,91 +3,17 @@
 //! live version, enforce enabled and quotas, record the execution, run it
 //! in the runtime, record the result.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use chrono::Utc;
-use quasm_runtime::{FunctionSpec, HandlerKind, HttpRequest, InvocationContext, InvocationObserver, InvocationResult};
+use quasm_runtime::{InvocationContext, InvocationResult};
 use uuid::Uuid;
 
-use crate::cache::Deployed;
+use crate::call::{Call, Record};
 use crate::error::{ControllerError, Result};
 use crate::executions::ExecutionRecord;
 use crate::metrics::{InvocationLabels, TriggerLabels};
 use crate::Controller;
-
-/// What started an invocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Http,
-    Invoke,
-    Cron,
-    Event,
-    Manual,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Http => "http",
-            Trigger::Invoke => "invoke",
-            Trigger::Cron => "cron",
-            Trigger::Event => "event",
-            Trigger::Manual => "manual",
-        }
-    }
-}
-
-/// How the execution is recorded.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Record {
-    /// Errors always, successes at the function's sample rate (or this
-    /// override); written in batches. With `wait`, the call returns only
-    /// once its record is written.
-    Sampled { rate: Option<f32>, wait: bool },
-    /// Written before the run starts and updated after: never lost.
-    Durable,
-}
-
-/// One invocation request.
-pub struct Call {
-    pub tenant: String,
-    pub function: String,
-    pub trigger: Trigger,
-    /// Route id, schedule slot, event id...
-    pub trigger_ref: Option<String>,
-    pub handler: Option<HandlerKind>,
-    pub input: serde_json::Value,
-    pub request: Option<HttpRequest>,
-    pub record: Record,
-    /// The execution's id when its row was created beforehand (async runs).
-    pub execution_id: Option<Uuid>,
-    /// Extra `ctx` fields (e.g. an event's attempt number).
-    pub ctx_extra: serde_json::Map<String, serde_json::Value>,
-    pub observer: Option<Arc<dyn InvocationObserver>>,
-    pub cancel: Option<Arc<AtomicBool>>,
-}
-
-impl Call {
-    pub fn new(tenant: impl Into<String>, function: impl Into<String>, trigger: Trigger) -> Self {
-        let durable = matches!(trigger, Trigger::Cron | Trigger::Event | Trigger::Manual);
-        Self {
-            tenant: tenant.into(),
-            function: function.into(),
-            trigger,
-            trigger_ref: None,
-            handler: None,
-            input: serde_json::Value::Null,
-            request: None,
-            record: if durable { Record::Durable } else { Record::Sampled { rate: None, wait: false } },
-            execution_id: None,
-            ctx_extra: Default::default(),
-            observer: None,
-            cancel: None,
-        }
-    }
-}
 
 #[derive(Debug)]
 pub struct Outcome {
@@ -117,9 +43,9 @@ impl Controller {
         };
         let id = call.execution_id.unwrap_or_else(Uuid::now_v7);
         let created_at = Utc::now();
-        let (trigger, mode) = (call.trigger, call.record);
+        let (trigger, mode) = (call.trigger.trigger(), call.record);
         let tenant = std::mem::take(&mut call.tenant);
-        let trigger_ref = call.trigger_ref.take();
+        let trigger_ref = Some(call.trigger.reference());
         let input = std::mem::take(&mut call.input);
         let saved_input = (!input.is_null()).then(|| input.clone());
         // Built only when it is written: most successful calls of a sampled
@@ -144,7 +70,7 @@ impl Controller {
         }
 
         let request = quasm_runtime::InvokeRequest {
-            kind: call.handler,
+            kind: Some(call.handler),
             input,
             request: call.request.take(),
             env: deployed.env.clone(),
@@ -154,7 +80,7 @@ impl Controller {
                 function: deployed.name.clone(),
                 version: deployed.version as u64,
                 trigger: trigger.as_str().to_owned(),
-                extra: std::mem::take(&mut call.ctx_extra),
+                extra: call.trigger.ctx_fields(),
             },
             services: self.services.clone(),
             observer: call.observer.take(),
@@ -183,7 +109,10 @@ impl Controller {
             record.cpu_time_us = Some(micros(result.cpu_time_us));
             record.peak_memory_bytes = Some(micros(result.peak_memory_bytes));
             record.output = result.output.clone().or_else(|| {
-                result.response.as_ref().map(|r| serde_json::json!({"status": r.status, "body_bytes": r.body.len()}))
+                result.response.as_ref().map(|r| match r.streamed_bytes {
+                    Some(n) => serde_json::json!({"status": r.status, "body_bytes": n, "streamed": true}),
+                    None => serde_json::json!({"status": r.status, "body_bytes": r.body.len()}),
+                })
             });
             record.logs = serde_json::to_value(&result.logs).expect("logs serialise");
             record.logs_truncated = result.logs_truncated;
@@ -211,7 +140,7 @@ impl Controller {
         let id = Uuid::now_v7();
         let now = Utc::now();
         let input = (!call.input.is_null()).then(|| call.input.clone());
-        let (trigger, trigger_ref) = (call.trigger, call.trigger_ref.clone());
+        let (trigger, trigger_ref) = (call.trigger.trigger(), Some(call.trigger.reference()));
         let record =
             ExecutionRecord::unfinished(id, &call.tenant, &deployed, trigger, trigger_ref, "queued", now, input);
         self.insert_record(&record).await?;
@@ -240,65 +169,6 @@ impl Controller {
             )
             .await?;
         Ok(())
-    }
-
-    /// The live version of `tenant`/`name`, from the cache or loaded once.
-    pub async fn deployed(&self, tenant: &str, name: &str) -> Result<Arc<Deployed>> {
-        let cell = self.cache.tenant(tenant).function_cell(name);
-        if let Some(d) = cell.get() {
-            return Ok(d.clone());
-        }
-        cell.get_or_try_init(|| self.load_deployed(tenant, name)).await.cloned()
-    }
-
-    async fn load_deployed(&self, tenant: &str, name: &str) -> Result<Arc<Deployed>> {
-        let db = self.db().await?;
-        let f = self.function_row(&db, tenant, name, false).await?;
-        let live = f.function.live_version.ok_or_else(|| ControllerError::not_found("live version of", name))?;
-        let row = db
-            .query_one(
-                "SELECT bundle_key, guest_hash FROM versions WHERE function_id = $1 AND number = $2",
-                &[&f.id, &live],
-            )
-            .await?;
-        drop(db);
-        let (key, guest_hash): (String, String) = (row.get(0), row.get(1));
-        let bundle = self.load_bundle(&key).await?;
-        // Bytecode is tied to the guest that compiled it; after an upgrade
-        // of the guest, recompile from the stored source.
-        let bytecode = if guest_hash == quasm_runtime::engine::guest_hash() {
-            bundle.bytecode
-        } else {
-            let runtime = self.runtime.clone();
-            let file = format!("{name}.js");
-            tokio::task::spawn_blocking(move || runtime.compile(&bundle.source, &file))
-                .await
-                .map_err(|e| ControllerError::Internal(format!("compiler task: {e}")))?
-                .map_err(|e| ControllerError::Internal(format!("recompiling {name}@{live}: {e}")))?
-        };
-        let mut env: BTreeMap<String, String> = f.function.env.clone();
-        if let Some(sealed) = &f.sealed_secrets {
-            env.extend(self.secrets.open(sealed)?);
-        }
-        // The key changes with any setting baked into the sandbox template
-        // (the memory cap), so such a change never reuses old sandboxes.
-        let key = format!("{tenant}/{}/{live}/{}", f.id, f.function.updated_at.timestamp_micros());
-        let spec = FunctionSpec {
-            key: key.into(),
-            bytecode: bytecode.into(),
-            limits: f.function.limits.clone(),
-            isolation: f.function.isolation,
-            host_rules: Arc::default(),
-        };
-        Ok(Arc::new(Deployed {
-            function_id: f.id,
-            name: f.function.name,
-            enabled: f.function.enabled,
-            version: live,
-            spec,
-            env,
-            success_sample_rate: f.function.success_sample_rate,
-        }))
     }
 }
 

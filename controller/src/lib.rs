@@ -12,9 +12,12 @@ pub mod audit;
 pub mod blob;
 pub mod bundle;
 pub mod cache;
+pub mod call;
 pub mod changes;
 pub mod check;
+mod commit;
 pub mod dead_letters;
+pub mod deployed;
 pub mod error;
 pub mod events;
 pub mod executions;
@@ -43,9 +46,10 @@ pub mod versions;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use call::{Call, HttpRoute, Record, Trigger, TriggerContext};
 pub use error::{ControllerError, Result};
 pub use files::write_new_private;
-pub use invoke::{Call, Outcome, Trigger};
+pub use invoke::Outcome;
 
 use blob::BlobStore;
 use quasm_runtime::Runtime;
@@ -160,6 +164,7 @@ impl Controller {
         let alerts = alerts::Alerts::new(config.smtp.as_ref(), &metrics)?;
         let run_threads = background_threads()?;
         let kv_store = Arc::new(kv::PostgresKv { db: db.clone() });
+        let node = nodes::Node::new(config.node_lease, blobs.location());
         let controller = Arc::new_cyclic(|this| Self {
             quotas: quota::Quotas::new(config.quotas.clone()),
             db,
@@ -174,7 +179,7 @@ impl Controller {
                 kv: kv_store,
             },
             metrics,
-            node: nodes::Node::new(config.node_lease),
+            node,
             alerts,
             stopping: Default::default(),
             live_nodes: std::sync::atomic::AtomicUsize::new(1),
@@ -256,11 +261,5 @@ impl Controller {
 
     async fn db(&self) -> Result<deadpool_postgres::Object> {
         Ok(store::connect(&self.db).await?)
-    }
-
-    /// Drops this node's cached view of `tenant` after a local change (other
-    /// nodes hear of it through NOTIFY).
-    fn changed(&self, tenant: &str) {
-        self.cache.invalidate(tenant);
     }
 }

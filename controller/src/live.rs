@@ -26,10 +26,9 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use crate::changes::{self, channel};
 use crate::error::{ControllerError, Result};
 use crate::Controller;
-
-pub const CANCEL_CHANNEL: &str = "quasm_cancel";
 
 /// Events kept for late watchers; beyond this they see only new ones.
 const HISTORY_CAP: usize = 1000;
@@ -228,7 +227,7 @@ impl Controller {
             )));
         }
         if !self.live.cancel_here(&id.to_string()) {
-            db.execute("SELECT pg_notify($1, $2)", &[&CANCEL_CHANNEL, &id.to_string()]).await?;
+            changes::notify(&db, channel::CANCEL, &id.to_string()).await?;
         }
         Ok(CancelAccepted { execution_id: id, status: "cancelling" })
     }

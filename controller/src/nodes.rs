@@ -31,11 +31,15 @@ pub struct Node {
     pub id: Uuid,
     /// How long a node counts as alive after its last heartbeat.
     pub lease: Duration,
+    /// Where this node keeps bundles ([`crate::blob::BlobStore::location`]),
+    /// registered with the lease so nodes can check they share one store.
+    pub blob_store: String,
+    pub hostname: String,
 }
 
 impl Node {
-    pub fn new(lease: Duration) -> Self {
-        Self { id: Uuid::now_v7(), lease }
+    pub fn new(lease: Duration, blob_store: String) -> Self {
+        Self { id: Uuid::now_v7(), lease, blob_store, hostname: hostname() }
     }
 }
 
@@ -76,7 +80,7 @@ impl Controller {
     /// node, so all must share one blob store (one S3 bucket, or one local
     /// directory of one host).
     pub(crate) async fn check_shared_blob_store(&self) -> Result<()> {
-        let mine = self.blobs.location();
+        let mine = self.node.blob_store.clone();
         let db = self.db().await?;
         let other = db
             .query_opt(
@@ -103,14 +107,13 @@ impl Controller {
 
     pub(crate) async fn renew_lease(&self) -> Result<()> {
         let lease = self.node.lease.as_secs_f64();
-        let host = hostname();
         let pid = std::process::id() as i32;
         let db = self.db().await?;
         db.execute(
             "INSERT INTO nodes (id, hostname, pid, expires_at, blob_store)
              VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)
              ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), expires_at = EXCLUDED.expires_at",
-            &[&self.node.id, &host, &pid, &lease, &self.blobs.location()],
+            &[&self.node.id, &self.node.hostname, &pid, &lease, &self.node.blob_store],
         )
         .await?;
         db.execute(&format!("DELETE FROM nodes WHERE expires_at < now() - interval '{FORGET_AFTER}'"), &[]).await?;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{audit, changes, Actor, Controller};
+use crate::{Actor, Controller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,6 +51,9 @@ pub struct CreateRoute {
     pub function: String,
     pub auth: RouteAuth,
     pub success_sample_rate: Option<f32>,
+    /// `request.url` without `/fn/{tenant}` (see [`Route::strip_prefix`]).
+    #[serde(default)]
+    pub strip_prefix: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,6 +64,10 @@ pub struct Route {
     pub function: String,
     pub auth: RouteAuth,
     pub success_sample_rate: Option<f32>,
+    /// The function's `request.url` omits `/fn/{tenant}`, as a client of
+    /// the function's own domain would send it (`https://host/orders/42`);
+    /// the URL as received is then `ctx.originalUrl`.
+    pub strip_prefix: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -148,7 +156,7 @@ impl RouteTable {
     }
 }
 
-const COLUMNS: &str = "r.id, r.method, r.path, f.name, r.auth, r.success_sample_rate, r.created_at";
+const COLUMNS: &str = "r.id, r.method, r.path, f.name, r.auth, r.success_sample_rate, r.created_at, r.strip_prefix";
 
 fn from_row(r: &tokio_postgres::Row) -> Route {
     Route {
@@ -159,6 +167,7 @@ fn from_row(r: &tokio_postgres::Row) -> Route {
         auth: RouteAuth::parse(r.get(4)),
         success_sample_rate: r.get(5),
         created_at: r.get(6),
+        strip_prefix: r.get(7),
     }
 }
 
@@ -218,9 +227,17 @@ impl Controller {
         }
         let row = tx
             .query_one(
-                "INSERT INTO routes (tenant_id, method, path, function_id, auth, success_sample_rate)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at",
-                &[&actor.tenant, &method, &req.path, &f.id, &req.auth.as_str(), &req.success_sample_rate],
+                "INSERT INTO routes (tenant_id, method, path, function_id, auth, success_sample_rate, strip_prefix)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at",
+                &[
+                    &actor.tenant,
+                    &method,
+                    &req.path,
+                    &f.id,
+                    &req.auth.as_str(),
+                    &req.success_sample_rate,
+                    &req.strip_prefix,
+                ],
             )
             .await?;
         let route = Route {
@@ -230,6 +247,7 @@ impl Controller {
             function: req.function,
             auth: req.auth,
             success_sample_rate: req.success_sample_rate,
+            strip_prefix: req.strip_prefix,
             created_at: row.get(1),
         };
         all.push(route.clone());
@@ -237,10 +255,7 @@ impl Controller {
             return Err(ControllerError::Conflict { what: "route", name: format!("{} (conflicts: {e})", route.path) });
         }
         let details = serde_json::json!({"id": route.id, "function": route.function});
-        audit::record(&tx, &actor.tenant, &actor.subject, "route.create", &route.path, details).await?;
-        changes::notify(&tx, &actor.tenant).await?;
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        self.commit_change(tx, actor, "route.create", &route.path, details, Notice::Caches).await?;
         Ok(route)
     }
 
@@ -252,10 +267,7 @@ impl Controller {
             .await?
             .ok_or_else(|| ControllerError::not_found("route", id.to_string()))?;
         let path: String = row.get(0);
-        audit::record(&tx, &actor.tenant, &actor.subject, "route.delete", &path, serde_json::json!({"id": id})).await?;
-        changes::notify(&tx, &actor.tenant).await?;
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        self.commit_change(tx, actor, "route.delete", &path, serde_json::json!({"id": id}), Notice::Caches).await?;
         Ok(())
     }
 
@@ -291,6 +303,7 @@ mod tests_support {
             function: "f".into(),
             auth: RouteAuth::Public,
             success_sample_rate: None,
+            strip_prefix: false,
             created_at: chrono::Utc::now(),
         }
     }

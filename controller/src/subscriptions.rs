@@ -7,9 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{audit, Actor, Controller};
+use crate::{Actor, Controller};
 
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 5;
 pub const DEFAULT_BACKOFF_INITIAL_MS: i32 = 1_000;
@@ -211,8 +212,7 @@ impl Controller {
         };
         let details = serde_json::json!({"id": sub.id, "function": sub.function, "filter": sub.filter,
                                          "max_attempts": max_attempts, "backoff": sub.backoff});
-        audit::record(&tx, &actor.tenant, &actor.subject, "subscription.create", &sub.event_type, details).await?;
-        tx.commit().await?;
+        self.commit_change(tx, actor, "subscription.create", &sub.event_type, details, Notice::Nobody).await?;
         Ok(sub)
     }
 
@@ -258,8 +258,7 @@ impl Controller {
             .ok_or_else(|| ControllerError::not_found("subscription", id.to_string()))?;
         let event_type: String = row.get(0);
         let details = serde_json::json!({"id": id});
-        audit::record(&tx, &actor.tenant, &actor.subject, "subscription.delete", &event_type, details).await?;
-        tx.commit().await?;
+        self.commit_change(tx, actor, "subscription.delete", &event_type, details, Notice::Nobody).await?;
         Ok(())
     }
 }

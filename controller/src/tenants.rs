@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{audit, Actor, Controller};
+use crate::{Actor, Controller};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -71,8 +72,7 @@ impl Controller {
         ensure_tenant(&tx, &actor.tenant).await?;
         let json = serde_json::to_value(&settings).expect("settings serialise");
         tx.execute("UPDATE tenants SET settings = $2 WHERE id = $1", &[&actor.tenant, &json]).await?;
-        audit::record(&tx, &actor.tenant, &actor.subject, "tenant.update", &actor.tenant, json).await?;
-        tx.commit().await?;
+        self.commit_change(tx, actor, "tenant.update", &actor.tenant, json, Notice::Nobody).await?;
         Ok(self.tenant_view(&actor.tenant, settings))
     }
 }

@@ -7,8 +7,9 @@ use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::Bundle;
+use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
-use crate::{audit, changes, validate, Actor, Controller};
+use crate::{validate, Actor, Controller};
 
 /// `POST /api/v1/functions/{name}/versions`.
 #[derive(Debug, Deserialize)]
@@ -124,10 +125,10 @@ impl Controller {
                 .await?;
         }
         let details = serde_json::json!({"version": next, "deployed": deploy});
-        audit::record(&tx, &actor.tenant, &actor.subject, "version.create", function, details).await?;
-        changes::notify(&tx, &actor.tenant).await?;
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        self.commit_change(tx, actor, "version.create", function, details, Notice::Caches).await?;
+        // Give the connection back before taking another: requests that
+        // each hold one while waiting for a second would starve the pool.
+        drop(db);
         self.get_version(&actor.tenant, function, next, false).await
     }
 
@@ -184,10 +185,10 @@ impl Controller {
         tx.execute("UPDATE functions SET live_version = $2, updated_at = now() WHERE id = $1", &[&f.id, &number])
             .await?;
         let details = serde_json::json!({"from": f.function.live_version, "to": number});
-        audit::record(&tx, &actor.tenant, &actor.subject, action, function, details).await?;
-        changes::notify(&tx, &actor.tenant).await?;
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        self.commit_change(tx, actor, action, function, details, Notice::Caches).await?;
+        // Give the connection back before taking another: requests that
+        // each hold one while waiting for a second would starve the pool.
+        drop(db);
         self.get_version(&actor.tenant, function, number, false).await
     }
 }

@@ -10,6 +10,7 @@ mod console;
 mod problem;
 mod public;
 pub mod ratelimit;
+mod response_stream;
 mod server;
 pub mod tls;
 
@@ -21,6 +22,7 @@ use std::time::Duration;
 use hyper::HeaderMap;
 use quasm_controller::Controller;
 
+pub use api::endpoints;
 pub use problem::Problem;
 pub use server::{serve, ServerHandle};
 

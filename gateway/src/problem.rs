@@ -1,8 +1,6 @@
 //! The one place errors become HTTP: `{"error": {"code", "message",
 //! "details"}}` with the right status (and `Retry-After` on 429).
 
-use std::convert::Infallible;
-
 use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{Either, Full, StreamBody};
@@ -13,8 +11,15 @@ use quasm_controller::ControllerError;
 use crate::auth::{AuthError, Role};
 
 /// A response body: whole (almost every response, no allocation for the
-/// body itself) or streamed (server-sent events).
-pub type Body = Either<Full<Bytes>, UnsyncBoxBody<Bytes, Infallible>>;
+/// body itself) or streamed (server-sent events, streamed function
+/// responses).
+pub type Body = Either<Full<Bytes>, UnsyncBoxBody<Bytes, Aborted>>;
+
+/// A streamed body that stopped before its end: the client sees the
+/// connection cut, never a clean end of a truncated body.
+#[derive(Debug, thiserror::Error)]
+#[error("response stream aborted: {0}")]
+pub struct Aborted(pub String);
 
 pub type Resp = Response<Body>;
 
@@ -26,7 +31,13 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
 /// A body streamed from `chunks`.
 pub fn streamed(chunks: impl futures::Stream<Item = Bytes> + Send + 'static) -> Body {
     use futures::StreamExt;
-    Either::Right(UnsyncBoxBody::new(StreamBody::new(chunks.map(|b| Ok::<_, Infallible>(Frame::data(b))))))
+    streamed_or_aborted(chunks.map(Ok))
+}
+
+/// A body streamed from `chunks` that may stop with an error.
+pub fn streamed_or_aborted(chunks: impl futures::Stream<Item = Result<Bytes, Aborted>> + Send + 'static) -> Body {
+    use futures::TryStreamExt;
+    Either::Right(UnsyncBoxBody::new(StreamBody::new(chunks.map_ok(Frame::data))))
 }
 
 #[derive(Debug)]

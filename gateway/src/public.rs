@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use quasm_controller::invoke::Record;
 use quasm_controller::routes::RouteAuth;
-use quasm_controller::{Call, Trigger};
-use quasm_runtime::{HandlerKind, HttpRequest, Status};
+use quasm_controller::{Call, HttpRoute};
+use quasm_runtime::{HttpRequest, Status};
 
 use crate::problem::{Problem, Resp};
+use crate::response_stream::Answer;
 use crate::{Credential, Gateway};
 
 pub(crate) async fn handle(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme: &str) -> Resp {
@@ -25,7 +25,7 @@ pub(crate) async fn handle(gw: &Arc<Gateway>, req: Request<Incoming>, peer: Sock
 
 /// Headers that describe the connection, not the message: never copied
 /// from a function's Response.
-fn hop_by_hop(name: &str) -> bool {
+pub(crate) fn hop_by_hop(name: &str) -> bool {
     matches!(
         name,
         "connection"
@@ -80,9 +80,18 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
         .or_else(|| parts.uri.authority().map(|a| a.as_str()))
         .unwrap_or("localhost");
     let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let received = format!("{scheme}://{host}{path_and_query}");
+    // A route that strips the prefix shows the function the URL a client of
+    // its own domain would send; the URL as received goes to ctx.
+    let (url, original_url) = if route.strip_prefix {
+        let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        (format!("{scheme}://{host}{path}{query}"), Some(received))
+    } else {
+        (received, None)
+    };
     let request = HttpRequest {
         method: method.to_owned(),
-        url: format!("{scheme}://{host}{path_and_query}"),
+        url,
         headers: parts
             .headers
             .iter()
@@ -90,17 +99,18 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
             .collect(),
         body: body.to_vec(),
     };
-    let mut call = Call::new(tenant, route.function.clone(), Trigger::Http);
-    call.handler = Some(HandlerKind::Fetch);
-    call.request = Some(request);
-    call.trigger_ref = Some(route.id.to_string());
-    call.record = Record::Sampled { rate: route.success_sample_rate, wait: false };
-    let params = found.params.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-    call.ctx_extra.insert("params".into(), serde_json::Value::Object(params));
-    if let Some(subject) = caller {
-        call.ctx_extra.insert("caller".into(), serde_json::Value::String(subject));
-    }
-    let out = gw.controller.invoke(call).await?;
+    let matched = HttpRoute {
+        route_id: route.id,
+        params: found.params.into_iter().collect(),
+        caller,
+        original_url,
+        sample_rate: route.success_sample_rate,
+    };
+    let call = Call::http(tenant, route.function.clone(), matched, request);
+    let out = match crate::response_stream::invoke(&gw.controller, call).await? {
+        Answer::Whole(out) => out,
+        Answer::Streaming(resp) => return Ok(resp),
+    };
     let r = out.result;
     match (r.status, r.response) {
         (Status::Ok, Some(resp)) => {

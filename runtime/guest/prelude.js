@@ -1187,13 +1187,38 @@ function invoke(kind, input, body, desc, env, ctx) {
   // A synchronous result goes back as is (the shim accepts a non-promise):
   // no promise machinery for handlers that never await.
   let thenable = value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
-  // A streamed Response is read to the end first (streams exist once loaded).
+  // A Response with a stream body streams out, or is read to the end first
+  // (streams exist once loaded).
   if (kind === 1 && mods.streams) {
-    if (thenable) value = value.then(v => v instanceof Response ? drain(v) : v);
-    else if (value instanceof Response && bodyStream(value)) { value = drain(value); thenable = true; }
+    if (thenable) value = value.then(v => v instanceof Response ? sendBody(v) : v);
+    else if (value instanceof Response && bodyStream(value)) { value = sendBody(value); thenable = true; }
   }
   if (!thenable && !waits.length) return value;
   return settleAll(value, waits);
+}
+// A Response whose body is a stream goes to the client chunk by chunk when
+// the host can stream it (a public route: server-sent events, downloads);
+// otherwise it is read to the end and returned whole. Once streamed, the
+// Response returns with an empty body: the host has sent it already.
+async function sendBody(r) {
+  const s = bodyStream(r);
+  if (!s || r.bodyUsed || r.type === 'error') return r; // response() reports the last two
+  const [status, statusText, h] = resParts(r);
+  const headers = typeof h === 'string' ? (h ? [['content-type', h]] : []) : h;
+  if (dec(hcall('response.start', { status, statusText, headers })) !== '1') return drain(r);
+  const rd = s.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await rd.read();
+      if (done) break;
+      const u = view(value);
+      if (!u) throw new TypeError(`A body stream must yield Uint8Array chunks, got ${typeName(value)}`);
+      // '0': the client went away; stop the source and end quietly.
+      if (u.length && dec(hcall('response.chunk', null, u)) !== '1') { rd.cancel().catch(() => {}); break; }
+    }
+  } finally { rd.releaseLock(); }
+  bodySet(r, null, false);
+  return r;
 }
 // Resolves with the handler's value once every waitUntil promise settled
 // (waitUntil may add more while we wait).

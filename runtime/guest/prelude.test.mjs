@@ -94,7 +94,7 @@ function cryptoHost(a, data) {
 function sandbox() {
   const ctx = vm.createContext({ DOMException, atob, btoa, queueMicrotask });
   const G = vm.runInContext('globalThis', ctx);
-  const s = { ctx, G, logs: [], ops: [], calls: [], now: 1000, refuse: null, nextId: 100 };
+  const s = { ctx, G, logs: [], ops: [], calls: [], now: 1000, refuse: null, nextId: 100, streaming: false, chunks: [], clientGoneAfter: Infinity };
   const u8 = b => { const u = new G.Uint8Array(b.length); u.set(b); return u; };
   const bytesOf = b => b == null ? null : Buffer.from(ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b));
   const rec = u => ({ href: u.href, origin: u.origin, protocol: u.protocol, username: u.username, password: u.password, host: u.host, hostname: u.hostname, port: u.port, pathname: u.pathname, search: u.search, hash: u.hash });
@@ -124,6 +124,14 @@ function sandbox() {
           case 'hmac': return u8(nodeCrypto.createHmac(hash(a.hash), Buffer.from(a.key, 'base64')).update(bytesOf(bytes)).digest());
           case 'progress': return u8([]);
           case 'crypto': return u8(cryptoHost(a, bytesOf(bytes)));
+          // A host that streams (s.streaming) takes the head, then chunks
+          // until its client goes (s.clientGoneAfter chunks).
+          case 'response.start': return u8(Buffer.from(s.streaming ? '1' : '0'));
+          case 'response.chunk': {
+            if (s.chunks.length >= s.clientGoneAfter) return u8(Buffer.from('0'));
+            s.chunks.push(bytesOf(bytes).toString());
+            return u8(Buffer.from('1'));
+          }
         }
       } catch (e) { throw new G.TypeError(e.message); }
       throw new G.TypeError(`unknown host op ${op}`);
@@ -1488,6 +1496,36 @@ test('streams as bodies: new Response(stream), request.body, drained before the 
   s.run(`fetch('https://api.test/up', { method: 'POST', body: new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1, 2])); c.close(); } }) })`);
   await flush();
   assert.deepEqual([s.op().op, [...s.op().bytes]], ['fetch', [1, 2]]);
+});
+
+test('streamed responses: head first, then each chunk as written; a client that goes stops the source', async () => {
+  const s = sandbox();
+  s.streaming = true;
+  const sse = s.Q.bind({ default: { fetch: s.run(`req => {
+    let n = 0;
+    const body = new ReadableStream({
+      pull(c) { n++; if (n > 3) { globalThis.closed = true; return c.close(); } return new Promise(r => setTimeout(r, 1)).then(() => c.enqueue(new TextEncoder().encode('data: ' + n + '\\n\\n'))); },
+      cancel() { globalThis.cancelled = true; },
+    });
+    return new Response(body, { status: 201, headers: { 'content-type': 'text/event-stream', 'x-a': 'b' } }); }`) } });
+  const run = s.Q.dispatch(1, meta({ request: { method: 'GET', url: 'https://x.test/', headers: [] } }), null, sse);
+  for (let i = 0; i < 10; i++) { await flush(); s.now += 5; s.Q.tick?.(); }
+  const res = await run;
+  const start = s.calls.find(c => c.op === 'response.start');
+  assert.deepEqual(plain(start.arg), { status: 201, statusText: '', headers: [['content-type', 'text/event-stream'], ['x-a', 'b']] });
+  assert.deepEqual(s.chunks, ['data: 1\n\n', 'data: 2\n\n', 'data: 3\n\n']);
+  assert.equal(s.G.closed, true);
+  // The handler's Response comes back with an empty body: it went out already.
+  const [status, , , body] = s.Q.response(res);
+  assert.deepEqual([status, body?.length ?? 0], [201, 0]);
+
+  // The client goes after one chunk: the source is cancelled, the call ends quietly.
+  const s2 = sandbox();
+  s2.streaming = true; s2.clientGoneAfter = 1;
+  const endless = s2.Q.bind({ default: { fetch: s2.run(`() => new Response(new ReadableStream({
+    pull(c) { c.enqueue(new Uint8Array([104, 105])); }, cancel() { globalThis.cancelled = true; } }))`) } });
+  const r2 = await s2.Q.dispatch(1, meta({ request: { method: 'GET', url: 'https://x.test/', headers: [] } }), null, endless);
+  assert.deepEqual([s2.chunks, s2.G.cancelled, s2.Q.response(r2)[0]], [['hi'], true, 200]);
 });
 
 test('crypto.subtle: keys, signatures, ciphers and derivation agree with Node', async () => {

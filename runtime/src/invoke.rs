@@ -332,15 +332,20 @@ pub(crate) async fn drive(
         peak_memory_bytes: peak,
         subrequests: 0,
     };
+    let mut streamed = None;
     if let Some(inv) = inv {
         result.logs = inv.logs;
         result.logs_truncated = inv.logs_truncated;
         result.subrequests = inv.subrequests;
+        streamed = inv.streamed_bytes;
     }
     match end {
         End::Done(out) => match finish(kind, &out, limits) {
-            Ok((output, response)) => {
+            Ok((output, mut response)) => {
                 result.output = output;
+                if let (Some(r), Some(n)) = (response.as_mut(), streamed) {
+                    r.streamed_bytes = Some(n);
+                }
                 result.response = response;
             }
             Err((status, err)) => {
@@ -473,6 +478,7 @@ fn finish(kind: HandlerKind, out: &[u8], limits: &Limits) -> Result<Finished, (S
                 status_text: r.status_text,
                 headers: r.headers,
                 body: body.to_vec(),
+                streamed_bytes: None,
             }),
         ))
     } else {

@@ -21,14 +21,14 @@
 
 pub mod engine;
 pub mod error;
-pub mod guest_abi;
+mod guest_abi;
 pub mod host;
 mod instance;
 pub mod invoke;
 pub mod limits;
-pub mod pool;
+mod pool;
 pub mod result;
-pub mod snapshot;
+mod snapshot;
 mod watchdog;
 
 use std::sync::Arc;
@@ -38,6 +38,7 @@ pub use error::{CompileError, RuntimeError};
 pub use guest_abi::HandlerKind;
 pub use host::fetch::Fetcher;
 pub use host::net_policy::{HostRules, NetPolicy};
+pub use host::response_stream::{ClientGone, ResponseHead};
 pub use host::services::{EventPublisher, KvStore, MemoryEvents, MemoryKv, Services};
 pub use host::{InvocationContext, InvocationObserver};
 pub use invoke::{HttpRequest, InvokeRequest};

@@ -81,6 +81,10 @@ pub struct HttpResponse {
     pub headers: Vec<(String, String)>,
     #[serde(skip)]
     pub body: Vec<u8>,
+    /// Set when the body was streamed to the client as the function wrote
+    /// it (then `body` is empty): how many bytes went out.
+    #[serde(skip)]
+    pub streamed_bytes: Option<usize>,
 }
 
 /// The result of one invocation.

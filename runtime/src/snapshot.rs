@@ -391,6 +391,11 @@ mod scan {
     }
 }
 
+/// Drops the pages of `p[..len]`: a private mapping reads back its file's
+/// contents (or zeros past it) on the next access.
+///
+/// # Safety
+/// `p[..len]` must be page-aligned, mapped, and not in use by guest code.
 unsafe fn release(p: *mut u8, len: usize) -> Result<(), SnapshotError> {
     if libc::madvise(p.cast(), len, libc::MADV_DONTNEED) != 0 {
         return Err(SnapshotError::Reset(std::io::Error::last_os_error()));

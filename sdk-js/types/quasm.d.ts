@@ -32,6 +32,8 @@ interface ExecutionContext {
   readonly params?: Readonly<Record<string, string>>;
   /** On `jwt` and `api_key` routes: the credential's subject (`api-key:<id>` for keys). */
   readonly caller?: string;
+  /** On routes with `strip_prefix`: the URL as received, with `/fn/{tenant}` (`request.url` omits it). */
+  readonly originalUrl?: string;
   /** On event deliveries: the attempt number, as `event.attempt`. */
   readonly attempt?: number;
   /** Further invocation fields sent by the platform (snake_case names become camelCase). */

@@ -268,9 +268,12 @@ impl Server {
     /// within [`START_TIMEOUT`].
     pub async fn start(env: &Arc<Env>, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", &env.db_url, "--database-pool-size", "8"])
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", &env.db_url])
             .arg("--data-dir")
             .arg(env.data_dir());
+        if !args.contains(&"--database-pool-size") {
+            cmd.args(["--database-pool-size", "8"]);
+        }
         if let Some(s3) = &env.s3 {
             cmd.args(["--s3-endpoint", &s3.endpoint, "--s3-bucket", &s3.bucket, "--s3-prefix", &s3.prefix]).args([
                 "--s3-access-key-id",

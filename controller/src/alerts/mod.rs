@@ -25,9 +25,9 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::cache::Deployed;
+use crate::call::Trigger;
+use crate::deployed::Deployed;
 use crate::error::{ControllerError, Result};
-use crate::invoke::Trigger;
 use crate::Controller;
 
 pub use email::SmtpConfig;
@@ -257,7 +257,12 @@ pub(crate) fn start(controller: &Arc<Controller>) {
 
 /// Runs until the controller is dropped.
 async fn run(controller: Weak<Controller>, mut rx: mpsc::Receiver<Observed>) {
+    use futures::future::{BoxFuture, FutureExt, Shared};
     let mut batch = Vec::with_capacity(256);
+    // The last delivery of each rule: the next one waits for it, so one
+    // rule's notifications go out in the order they were decided (never a
+    // recovery before its failure) while other rules' go in parallel.
+    let mut last: HashMap<i64, Shared<BoxFuture<'static, ()>>> = HashMap::new();
     loop {
         if rx.recv_many(&mut batch, 256).await == 0 {
             return;
@@ -285,13 +290,21 @@ async fn run(controller: Weak<Controller>, mut rx: mpsc::Receiver<Observed>) {
                     let c = c.clone();
                     let slots = c.alerts.deliveries.clone();
                     c.alerts.in_flight.fetch_add(1, Ordering::SeqCst);
-                    tokio::spawn(async move {
+                    let previous = last.remove(&rule);
+                    let delivery = async move {
+                        if let Some(p) = previous {
+                            p.await;
+                        }
                         let _slot = slots.acquire_owned().await;
                         if let Err(e) = c.notify(rule, alert).await {
                             tracing::warn!(rule, "alert notification: {e}");
                         }
                         c.alerts.in_flight.fetch_sub(1, Ordering::SeqCst);
-                    });
+                    }
+                    .boxed()
+                    .shared();
+                    last.insert(rule, delivery.clone());
+                    tokio::spawn(delivery);
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(rule, "evaluating an alert rule: {e}"),
@@ -299,6 +312,7 @@ async fn run(controller: Weak<Controller>, mut rx: mpsc::Receiver<Observed>) {
         }
         c.alerts.in_flight.fetch_sub(batch.len(), Ordering::SeqCst);
         batch.clear();
+        last.retain(|_, d| d.peek().is_none());
     }
 }
 

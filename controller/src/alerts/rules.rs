@@ -6,9 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::email;
+use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{audit, changes, validate, Actor, Controller};
+use crate::{validate, Actor, Controller};
 
 /// Default rate limit: one failure message per (rule, function) per 5 minutes.
 const DEFAULT_MIN_INTERVAL_SECS: i32 = 300;
@@ -284,11 +285,8 @@ impl Controller {
             .ok_or_else(|| ControllerError::Conflict { what: "alert rule", name: req.name.clone() })?;
         let id: i64 = row.get(0);
         let details = serde_json::json!({"id": id, "function": req.function, "channel": channel.kind()});
-        audit::record(&tx, &actor.tenant, &actor.subject, "alert.create", &req.name, details).await?;
-        changes::notify(&tx, &actor.tenant).await?;
         let mut rule = from_row(&tx.query_one(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = $1"), &[&id]).await?);
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        self.commit_change(tx, actor, "alert.create", &req.name, details, Notice::Caches).await?;
         rule.signing_secret = secret;
         Ok(rule)
     }
@@ -365,11 +363,8 @@ impl Controller {
             }
         }
         let details = serde_json::json!({"id": id, "changed": changed});
-        audit::record(&tx, &actor.tenant, &actor.subject, "alert.update", &name, details).await?;
-        changes::notify(&tx, &actor.tenant).await?;
         let mut rule = from_row(&tx.query_one(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = $1"), &[&id]).await?);
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        self.commit_change(tx, actor, "alert.update", &name, details, Notice::Caches).await?;
         rule.signing_secret = secret;
         Ok(rule)
     }
@@ -382,10 +377,7 @@ impl Controller {
             .await?
             .ok_or_else(|| ControllerError::not_found("alert rule", id.to_string()))?;
         let name: String = row.get(0);
-        audit::record(&tx, &actor.tenant, &actor.subject, "alert.delete", &name, serde_json::json!({"id": id})).await?;
-        changes::notify(&tx, &actor.tenant).await?;
-        tx.commit().await?;
-        self.changed(&actor.tenant);
+        self.commit_change(tx, actor, "alert.delete", &name, serde_json::json!({"id": id}), Notice::Caches).await?;
         Ok(())
     }
 }

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{audit, Actor, Controller};
+use crate::{Actor, Controller};
 pub use expr::CronSchedule;
 
 /// What a slot does while the schedule's previous run is still going.
@@ -222,10 +223,8 @@ impl Controller {
             .await?;
         let id: i64 = row.get(0);
         let details = serde_json::json!({"id": id, "cron": req.cron, "timezone": req.timezone});
-        audit::record(&tx, &actor.tenant, &actor.subject, "schedule.create", function, details).await?;
-        crate::triggers::cron::wake_all(&tx).await?;
         let s = self.schedule_in(&tx, &actor.tenant, function, id).await?;
-        tx.commit().await?;
+        self.commit_change(tx, actor, "schedule.create", function, details, Notice::Schedulers).await?;
         Ok(s)
     }
 
@@ -309,10 +308,8 @@ impl Controller {
         )
         .await?;
         let details = serde_json::json!({"id": id, "cron": cron, "timezone": timezone, "enabled": enabled});
-        audit::record(&tx, &actor.tenant, &actor.subject, "schedule.update", function, details).await?;
-        crate::triggers::cron::wake_all(&tx).await?;
         let s = self.schedule_in(&tx, &actor.tenant, function, id).await?;
-        tx.commit().await?;
+        self.commit_change(tx, actor, "schedule.update", function, details, Notice::Schedulers).await?;
         Ok(s)
     }
 
@@ -329,9 +326,8 @@ impl Controller {
         if n == 0 {
             return Err(ControllerError::not_found("schedule", id.to_string()));
         }
-        audit::record(&tx, &actor.tenant, &actor.subject, "schedule.delete", function, serde_json::json!({"id": id}))
-            .await?;
-        tx.commit().await?;
+        let details = serde_json::json!({"id": id});
+        self.commit_change(tx, actor, "schedule.delete", function, details, Notice::Nobody).await?;
         Ok(())
     }
 

@@ -22,16 +22,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use parking_lot::Mutex;
-use quasm_runtime::HandlerKind;
 use tokio::sync::Notify;
 
 use crate::error::Result;
 use crate::nodes::alive;
 use crate::schedules::{CatchUp, CronSchedule, Overlap};
-use crate::{Call, Controller, Trigger};
-
-/// Woken on any schedule change, and when a run of a queueing schedule ends.
-pub const CHANNEL: &str = "quasm_schedules";
+use crate::{Call, Controller};
 
 /// Longest sleep between passes: bounds how long a queued slot or the slot
 /// of a dead node waits when no notification comes.
@@ -40,10 +36,10 @@ const MAX_SLEEP: Duration = Duration::from_secs(2);
 /// every-second schedule would otherwise write days of rows at once).
 const MAX_MISSED_ROWS: usize = 10_000;
 
-/// Wakes the scheduler of every node (after commit).
-pub(crate) async fn wake_all(db: &impl GenericClient) -> Result<()> {
-    db.execute("SELECT pg_notify($1, '')", &[&CHANNEL]).await?;
-    Ok(())
+/// Wakes the scheduler of every node (after commit): woken on any schedule
+/// change, and when a run of a queueing schedule ends.
+async fn wake_all(db: &impl GenericClient) -> Result<()> {
+    crate::changes::notify(db, crate::changes::channel::SCHEDULES, "").await
 }
 
 /// This node's scheduler state.
@@ -367,7 +363,7 @@ impl Controller {
     }
 
     async fn run_slot(&self, slot: Slot) {
-        let trigger_ref = format!("schedule:{}:{}", slot.schedule_id, slot.slot_at.to_rfc3339());
+        let trigger_ref = crate::call::cron_reference(slot.schedule_id, slot.slot_at);
         if slot.resumed {
             match self.finished_execution(&trigger_ref).await {
                 Ok(Some((id, status))) => return self.record_slot(&slot, "ran", None, Some(id), Some(&status)).await,
@@ -375,16 +371,14 @@ impl Controller {
                 Err(e) => tracing::warn!("schedule {}: {e}", slot.schedule_id),
             }
         }
-        let mut call = Call::new(&slot.tenant, &slot.function, Trigger::Cron);
-        call.handler = Some(HandlerKind::Scheduled);
-        call.trigger_ref = Some(trigger_ref);
-        call.input = serde_json::json!({
+        let input = serde_json::json!({
             "cron": slot.cron,
             "scheduled_time": slot.slot_at.timestamp_millis(),
             "timezone": slot.timezone,
             "schedule_id": slot.schedule_id,
             "input": slot.input,
         });
+        let call = Call::cron(&slot.tenant, &slot.function, slot.schedule_id, slot.slot_at, input);
         match self.invoke(call).await {
             Ok(o) => self.record_slot(&slot, "ran", None, Some(o.execution_id), Some(o.result.status.as_str())).await,
             // Disabled function, concurrency quota...: the slot did not run.

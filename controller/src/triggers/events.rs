@@ -20,14 +20,12 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use quasm_runtime::HandlerKind;
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::error::{ControllerError, Result};
-use crate::invoke::Record;
 use crate::subscriptions::Backoff;
-use crate::{Call, Controller, Outcome, Trigger};
+use crate::{Call, Controller, Outcome};
 
 /// Deliveries running at once on one node.
 pub const IN_FLIGHT: usize = 64;
@@ -183,12 +181,9 @@ async fn gather(
 // ------------------------------------------------------------- running
 
 async fn deliver(c: Arc<Controller>, d: Claimed, slot: OwnedSemaphorePermit, done: mpsc::UnboundedSender<Completion>) {
-    let mut call = Call::new(d.tenant.clone(), d.function.clone(), Trigger::Event);
-    call.handler = Some(HandlerKind::Event);
-    call.trigger_ref = Some(d.event_id.to_string());
     // The event handler's argument; the prelude camelCases its keys
     // (`publishedAt`), see `QuasmEvent` in sdk-js/types/quasm.d.ts.
-    call.input = serde_json::json!({
+    let input = serde_json::json!({
         "id": d.event_id,
         "type": d.event_type,
         "payload": d.payload,
@@ -196,11 +191,7 @@ async fn deliver(c: Arc<Controller>, d: Claimed, slot: OwnedSemaphorePermit, don
         "attempt": d.attempt,
         "published_at": d.published_at,
     });
-    // Written in batches (COPY) and flushed by the completer before the
-    // delivery is marked: as durable as `Record::Durable` for the outcome,
-    // at a fraction of its two round trips per run.
-    call.record = Record::Sampled { rate: Some(1.0), wait: false };
-    call.ctx_extra.insert("attempt".into(), d.attempt.into());
+    let call = Call::event(d.tenant.clone(), d.function.clone(), d.event_id, d.attempt, input);
     let outcome = c.invoke(call).await;
     drop(slot);
     let (next, error, execution_id) = decide(&d, outcome, jitter());

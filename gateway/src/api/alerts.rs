@@ -6,7 +6,6 @@ use hyper::StatusCode;
 use quasm_controller::alerts::{CreateAlertRule, UpdateAlertRule};
 
 use super::{number, Ctx};
-use crate::auth::Role;
 use crate::problem::{empty, json, Problem, Resp};
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -15,44 +14,37 @@ struct HistoryQuery {
     limit: Option<i64>,
 }
 
-pub async fn list(ctx: &Ctx<'_>) -> Result<Resp, Problem> {
-    ctx.need(Role::Viewer)?;
+pub async fn list(ctx: &Ctx) -> Result<Resp, Problem> {
     let rules = ctx.gw.controller.list_alert_rules(ctx.tenant()).await?;
     Ok(json(StatusCode::OK, &serde_json::json!({ "alerts": rules })))
 }
 
-pub async fn create(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
-    ctx.need(Role::Operator)?;
+pub async fn create(ctx: &mut Ctx) -> Result<Resp, Problem> {
     let req: CreateAlertRule = ctx.json().await?;
     Ok(json(StatusCode::CREATED, &ctx.gw.controller.create_alert_rule(&ctx.actor(), req).await?))
 }
 
-pub async fn get(ctx: &Ctx<'_>, id: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Viewer)?;
+pub async fn get(ctx: &Ctx, id: &str) -> Result<Resp, Problem> {
     Ok(json(StatusCode::OK, &ctx.gw.controller.get_alert_rule(ctx.tenant(), number("id", id)?).await?))
 }
 
-pub async fn update(ctx: &mut Ctx<'_>, id: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Operator)?;
+pub async fn update(ctx: &mut Ctx, id: &str) -> Result<Resp, Problem> {
     let id = number("id", id)?;
     let req: UpdateAlertRule = ctx.json().await?;
     Ok(json(StatusCode::OK, &ctx.gw.controller.update_alert_rule(&ctx.actor(), id, req).await?))
 }
 
-pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Operator)?;
+pub async fn delete(ctx: &Ctx, id: &str) -> Result<Resp, Problem> {
     ctx.gw.controller.delete_alert_rule(&ctx.actor(), number("id", id)?).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-pub async fn test(ctx: &Ctx<'_>, id: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Operator)?;
+pub async fn test(ctx: &Ctx, id: &str) -> Result<Resp, Problem> {
     let sent = ctx.gw.controller.test_alert_rule(ctx.tenant(), number("id", id)?).await?;
     Ok(json(StatusCode::OK, &sent))
 }
 
-pub async fn notifications(ctx: &Ctx<'_>, id: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Viewer)?;
+pub async fn notifications(ctx: &Ctx, id: &str) -> Result<Resp, Problem> {
     let q: HistoryQuery = crate::body::query(ctx.query.as_deref())?;
     let list =
         ctx.gw.controller.list_alert_notifications(ctx.tenant(), number("id", id)?, q.limit.unwrap_or(100)).await?;

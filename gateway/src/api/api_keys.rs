@@ -4,23 +4,19 @@ use hyper::StatusCode;
 use quasm_controller::api_keys::CreateApiKey;
 
 use super::Ctx;
-use crate::auth::Role;
 use crate::problem::{empty, json, Problem, Resp};
 
-pub async fn list(ctx: &Ctx<'_>) -> Result<Resp, Problem> {
-    ctx.need(Role::Admin)?;
+pub async fn list(ctx: &Ctx) -> Result<Resp, Problem> {
     let keys = ctx.gw.controller.list_api_keys(ctx.tenant()).await?;
     Ok(json(StatusCode::OK, &serde_json::json!({ "api_keys": keys })))
 }
 
-pub async fn create(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
-    ctx.need(Role::Admin)?;
+pub async fn create(ctx: &mut Ctx) -> Result<Resp, Problem> {
     let req: CreateApiKey = ctx.json().await?;
     Ok(json(StatusCode::CREATED, &ctx.gw.controller.create_api_key(&ctx.actor(), req).await?))
 }
 
-pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Admin)?;
+pub async fn delete(ctx: &Ctx, id: &str) -> Result<Resp, Problem> {
     ctx.gw.controller.delete_api_key(&ctx.actor(), id).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }

@@ -3,7 +3,7 @@
 use hyper::StatusCode;
 use quasm_controller::functions::{CreateFunction, UpdateFunction};
 use quasm_controller::versions::CreateVersion;
-use quasm_controller::{Call, Trigger};
+use quasm_controller::Call;
 use quasm_runtime::HandlerKind;
 use serde::Deserialize;
 
@@ -11,27 +11,25 @@ use super::{number, Ctx};
 use crate::auth::Role;
 use crate::problem::{empty, json, Problem, Resp};
 
-pub async fn list(ctx: &Ctx<'_>) -> Result<Resp, Problem> {
-    ctx.need(Role::Viewer)?;
+pub async fn list(ctx: &Ctx) -> Result<Resp, Problem> {
     let functions = ctx.gw.controller.list_functions(ctx.tenant()).await?;
     Ok(json(StatusCode::OK, &serde_json::json!({ "functions": functions })))
 }
 
-pub async fn create(ctx: &mut Ctx<'_>) -> Result<Resp, Problem> {
-    ctx.need(Role::Developer)?;
+pub async fn create(ctx: &mut Ctx) -> Result<Resp, Problem> {
     let req: CreateFunction = ctx.json().await?;
-    ctx.need(if req.secrets.is_empty() { Role::Developer } else { Role::Admin })?;
+    if !req.secrets.is_empty() {
+        ctx.need(Role::Admin)?;
+    }
     let f = ctx.gw.controller.create_function(&ctx.actor(), req).await?;
     Ok(json(StatusCode::CREATED, &f))
 }
 
-pub async fn get(ctx: &Ctx<'_>, name: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Viewer)?;
+pub async fn get(ctx: &Ctx, name: &str) -> Result<Resp, Problem> {
     Ok(json(StatusCode::OK, &ctx.gw.controller.get_function(ctx.tenant(), name).await?))
 }
 
-pub async fn update(ctx: &mut Ctx<'_>, name: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Developer)?;
+pub async fn update(ctx: &mut Ctx, name: &str) -> Result<Resp, Problem> {
     let req: UpdateFunction = ctx.json().await?;
     // The error names the strongest role the change needs.
     let needed = match (req.secrets.is_some(), req.enabled.is_some()) {
@@ -43,20 +41,17 @@ pub async fn update(ctx: &mut Ctx<'_>, name: &str) -> Result<Resp, Problem> {
     Ok(json(StatusCode::OK, &ctx.gw.controller.update_function(&ctx.actor(), name, req).await?))
 }
 
-pub async fn delete(ctx: &Ctx<'_>, name: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Operator)?;
+pub async fn delete(ctx: &Ctx, name: &str) -> Result<Resp, Problem> {
     ctx.gw.controller.delete_function(&ctx.actor(), name).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-pub async fn list_versions(ctx: &Ctx<'_>, name: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Viewer)?;
+pub async fn list_versions(ctx: &Ctx, name: &str) -> Result<Resp, Problem> {
     let versions = ctx.gw.controller.list_versions(ctx.tenant(), name).await?;
     Ok(json(StatusCode::OK, &serde_json::json!({ "versions": versions })))
 }
 
-pub async fn create_version(ctx: &mut Ctx<'_>, name: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Developer)?;
+pub async fn create_version(ctx: &mut Ctx, name: &str) -> Result<Resp, Problem> {
     let req: CreateVersion = ctx.json().await?;
     if req.deploy != Some(false) && !ctx.principal.has(Role::Operator) {
         return Err(Problem::forbidden(Role::Operator)
@@ -67,8 +62,7 @@ pub async fn create_version(ctx: &mut Ctx<'_>, name: &str) -> Result<Resp, Probl
     Ok(json(StatusCode::CREATED, &v))
 }
 
-pub async fn get_version(ctx: &Ctx<'_>, name: &str, n: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Viewer)?;
+pub async fn get_version(ctx: &Ctx, name: &str, n: &str) -> Result<Resp, Problem> {
     let n: i32 = number("version", n)?;
     Ok(json(StatusCode::OK, &ctx.gw.controller.get_version(ctx.tenant(), name, n, true).await?))
 }
@@ -79,10 +73,10 @@ struct DeployRequest {
     version: i32,
 }
 
-pub async fn deploy(ctx: &mut Ctx<'_>, name: &str, action: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Operator)?;
+/// `audit` names the change in the audit log: `version.deploy` or
+/// `version.rollback` (the same operation, told apart for people).
+pub async fn deploy(ctx: &mut Ctx, name: &str, audit: &'static str) -> Result<Resp, Problem> {
     let req: DeployRequest = ctx.json().await?;
-    let audit = if action == "rollback" { "version.rollback" } else { "version.deploy" };
     Ok(json(StatusCode::OK, &ctx.gw.controller.deploy_version(&ctx.actor(), name, req.version, audit).await?))
 }
 
@@ -97,8 +91,7 @@ struct InvokeBody {
     handler: Option<String>,
 }
 
-pub async fn invoke(ctx: &mut Ctx<'_>, name: &str) -> Result<Resp, Problem> {
-    ctx.need(Role::Developer)?;
+pub async fn invoke(ctx: &mut Ctx, name: &str) -> Result<Resp, Problem> {
     let bytes = ctx.body().await?;
     let req: InvokeBody =
         if bytes.is_empty() { InvokeBody::default() } else { crate::body::json_with_user_data(&bytes, &["input"])? };
@@ -110,17 +103,11 @@ pub async fn invoke(ctx: &mut Ctx<'_>, name: &str) -> Result<Resp, Problem> {
             return Err(Problem::invalid("handler", format!("handler: {other:?} is not one of run, scheduled, event")))
         }
     };
-    let mut call = Call::new(ctx.tenant(), name, Trigger::Invoke);
-    call.handler = Some(handler);
-    call.input = req.input;
-    call.trigger_ref = Some(ctx.principal.subject.clone());
+    let call = Call::invoke(ctx.tenant(), name, ctx.principal.subject.clone(), handler, req.input);
     if req.run_async {
         let id = ctx.gw.controller.invoke_async(call).await?;
         return Ok(json(StatusCode::ACCEPTED, &serde_json::json!({ "execution_id": id })));
     }
-    // Always recorded (whatever the sample rate), and written before the
-    // response, so the returned id can be fetched at once.
-    call.record = quasm_controller::invoke::Record::Sampled { rate: Some(1.0), wait: true };
     let out = ctx.gw.controller.invoke(call).await?;
     let r = out.result;
     Ok(json(

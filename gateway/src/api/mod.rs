@@ -14,7 +14,10 @@ mod runs;
 mod schedules;
 mod stats;
 mod subscriptions;
+mod table;
 mod tenant;
+
+pub use table::endpoints;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,8 +32,8 @@ use crate::problem::{Problem, Resp};
 use crate::Gateway;
 
 /// One authenticated API request.
-pub(crate) struct Ctx<'a> {
-    pub gw: &'a Arc<Gateway>,
+pub(crate) struct Ctx {
+    pub gw: Arc<Gateway>,
     pub principal: Principal,
     pub query: Option<String>,
     /// The request's headers (read by the event stream for `Last-Event-ID`).
@@ -38,7 +41,7 @@ pub(crate) struct Ctx<'a> {
     body: Option<Incoming>,
 }
 
-impl Ctx<'_> {
+impl Ctx {
     pub fn need(&self, role: Role) -> Result<(), Problem> {
         if self.principal.has(role) {
             Ok(())
@@ -97,167 +100,29 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
     let (principal, _) = gw.authenticate(&parts.headers).await?;
     gw.rate_limit(&principal.tenant, None)?;
     let segments: Vec<&str> = rest.split('/').collect();
-    let mut ctx =
-        Ctx { gw, principal, query: parts.uri.query().map(str::to_owned), headers: parts.headers, body: Some(body) };
-    let m = &parts.method;
-    match segments.as_slice() {
-        ["functions"] => match *m {
-            Method::GET => functions::list(&ctx).await,
-            Method::POST => functions::create(&mut ctx).await,
-            _ => Err(not_allowed("GET, POST")),
-        },
-        ["functions", name] => match *m {
-            Method::GET => functions::get(&ctx, name).await,
-            Method::PATCH => functions::update(&mut ctx, name).await,
-            Method::DELETE => functions::delete(&ctx, name).await,
-            _ => Err(not_allowed("GET, PATCH, DELETE")),
-        },
-        ["functions", name, "versions"] => match *m {
-            Method::GET => functions::list_versions(&ctx, name).await,
-            Method::POST => functions::create_version(&mut ctx, name).await,
-            _ => Err(not_allowed("GET, POST")),
-        },
-        ["functions", name, "versions", n] => match *m {
-            Method::GET => functions::get_version(&ctx, name, n).await,
-            _ => Err(not_allowed("GET")),
-        },
-        ["functions", name, action @ ("rollback" | "deploy")] => match *m {
-            Method::POST => functions::deploy(&mut ctx, name, action).await,
-            _ => Err(not_allowed("POST")),
-        },
-        ["functions", name, "invoke"] => match *m {
-            Method::POST => functions::invoke(&mut ctx, name).await,
-            _ => Err(not_allowed("POST")),
-        },
-        ["functions", name, "runs"] => match *m {
-            Method::POST => runs::start(&mut ctx, name).await,
-            _ => Err(not_allowed("POST")),
-        },
-        ["functions", name, "schedules"] => match *m {
-            Method::GET => schedules::list(&ctx, name).await,
-            Method::POST => schedules::create(&mut ctx, name).await,
-            _ => Err(not_allowed("GET, POST")),
-        },
-        ["functions", name, "schedules", id] => match *m {
-            Method::GET => schedules::get(&ctx, name, id).await,
-            Method::PATCH => schedules::update(&mut ctx, name, id).await,
-            Method::DELETE => schedules::delete(&ctx, name, id).await,
-            _ => Err(not_allowed("GET, PATCH, DELETE")),
-        },
-        ["functions", name, "schedules", id, "runs"] => match *m {
-            Method::GET => schedules::runs(&ctx, name, id).await,
-            _ => Err(not_allowed("GET")),
-        },
-        ["functions", name, "schedules", id, "preview"] => match *m {
-            Method::GET => schedules::preview(&ctx, name, id).await,
-            _ => Err(not_allowed("GET")),
-        },
-        ["executions"] => match *m {
-            Method::GET => executions::list(&ctx).await,
-            _ => Err(not_allowed("GET")),
-        },
-        ["executions", id] => match *m {
-            Method::GET => executions::get(&ctx, id).await,
-            _ => Err(not_allowed("GET")),
-        },
-        ["executions", id, "stream"] => match *m {
-            Method::GET => runs::stream(&ctx, id).await,
-            _ => Err(not_allowed("GET")),
-        },
-        ["executions", id, "cancel"] => match *m {
-            Method::POST => runs::cancel(&ctx, id).await,
-            _ => Err(not_allowed("POST")),
-        },
-        ["routes"] => match *m {
-            Method::GET => routes::list(&ctx).await,
-            Method::POST => routes::create(&mut ctx).await,
-            _ => Err(not_allowed("GET, POST")),
-        },
-        ["routes", id] => match *m {
-            Method::DELETE => routes::delete(&ctx, id).await,
-            _ => Err(not_allowed("DELETE")),
-        },
-        ["alerts"] => match *m {
-            Method::GET => alerts::list(&ctx).await,
-            Method::POST => alerts::create(&mut ctx).await,
-            _ => Err(not_allowed("GET, POST")),
-        },
-        ["alerts", id] => match *m {
-            Method::GET => alerts::get(&ctx, id).await,
-            Method::PATCH => alerts::update(&mut ctx, id).await,
-            Method::DELETE => alerts::delete(&ctx, id).await,
-            _ => Err(not_allowed("GET, PATCH, DELETE")),
-        },
-        ["alerts", id, "test"] => match *m {
-            Method::POST => alerts::test(&ctx, id).await,
-            _ => Err(not_allowed("POST")),
-        },
-        ["alerts", id, "notifications"] => match *m {
-            Method::GET => alerts::notifications(&ctx, id).await,
-            _ => Err(not_allowed("GET")),
-        },
-        ["events"] => match *m {
-            Method::POST => events::publish(&mut ctx).await,
-            _ => Err(not_allowed("POST")),
-        },
-        ["events", "batch"] => match *m {
-            Method::POST => events::publish_batch(&mut ctx).await,
-            _ => Err(not_allowed("POST")),
-        },
-        ["subscriptions"] => match *m {
-            Method::GET => subscriptions::list(&ctx).await,
-            Method::POST => subscriptions::create(&mut ctx).await,
-            _ => Err(not_allowed("GET, POST")),
-        },
-        ["subscriptions", id] => match *m {
-            Method::GET => subscriptions::get(&ctx, id).await,
-            Method::DELETE => subscriptions::delete(&ctx, id).await,
-            _ => Err(not_allowed("GET, DELETE")),
-        },
-        ["dead-letters"] => match *m {
-            Method::GET => dead_letters::list(&ctx).await,
-            _ => Err(not_allowed("GET")),
-        },
-        ["dead-letters", id] => match *m {
-            Method::GET => dead_letters::get(&ctx, id).await,
-            Method::DELETE => dead_letters::delete(&ctx, id).await,
-            _ => Err(not_allowed("GET, DELETE")),
-        },
-        ["dead-letters", id, "replay"] => match *m {
-            Method::POST => dead_letters::replay(&ctx, id).await,
-            _ => Err(not_allowed("POST")),
-        },
-        ["api-keys"] => match *m {
-            Method::GET => api_keys::list(&ctx).await,
-            Method::POST => api_keys::create(&mut ctx).await,
-            _ => Err(not_allowed("GET, POST")),
-        },
-        ["api-keys", id] => match *m {
-            Method::DELETE => api_keys::delete(&ctx, id).await,
-            _ => Err(not_allowed("DELETE")),
-        },
-        ["check"] => match *m {
-            Method::POST => check::check(&mut ctx).await,
-            _ => Err(not_allowed("POST")),
-        },
-        ["tenant"] => match *m {
-            Method::GET => tenant::get(&ctx).await,
-            Method::PATCH => tenant::update(&mut ctx).await,
-            _ => Err(not_allowed("GET, PATCH")),
-        },
-        ["stats"] => match *m {
-            Method::GET => stats::get(&ctx).await,
-            _ => Err(not_allowed("GET")),
-        },
-        ["whoami"] => match *m {
-            Method::GET => stats::whoami(&ctx).await,
-            _ => Err(not_allowed("GET")),
-        },
-        ["audit"] => match *m {
-            Method::GET => tenant::audit(&ctx).await,
-            _ => Err(not_allowed("GET")),
-        },
-        _ => Err(Problem::not_found(format!("no API endpoint {} {}", m, parts.uri.path()))),
+    let mut ctx = Ctx {
+        gw: gw.clone(),
+        principal,
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body: Some(body),
+    };
+    let mut allowed: Vec<&str> = Vec::new();
+    for endpoint in table::ENDPOINTS {
+        let Some(params) = endpoint.matches(&segments) else { continue };
+        if endpoint.method != parts.method {
+            allowed.push(endpoint.method.as_str());
+            continue;
+        }
+        if let Some(role) = endpoint.role {
+            ctx.need(role)?;
+        }
+        return endpoint.call(&mut ctx, params).await;
+    }
+    if allowed.is_empty() {
+        Err(Problem::not_found(format!("no API endpoint {} {}", parts.method, parts.uri.path())))
+    } else {
+        Err(not_allowed(&allowed.join(", ")))
     }
 }
 

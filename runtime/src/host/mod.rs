@@ -6,6 +6,7 @@
 pub mod crypto;
 pub mod fetch;
 pub mod net_policy;
+pub mod response_stream;
 pub mod services;
 pub mod url;
 mod wasi;
@@ -47,6 +48,17 @@ pub struct InvocationContext {
 pub trait InvocationObserver: Send + Sync {
     fn log(&self, _entry: &LogEntry) {}
     fn progress(&self, _percent: f64, _message: Option<&str>) {}
+    /// A fetch handler returned a Response with a stream body: `true` if
+    /// this observer sends it to the client as it comes, through
+    /// [`InvocationObserver::response_chunk`]; `false` (the default) has the
+    /// guest read the body to the end and return it whole.
+    fn response_head(&self, _head: response_stream::ResponseHead) -> bool {
+        false
+    }
+    /// The next chunk of a streamed response body.
+    fn response_chunk(&self, _chunk: &[u8]) -> Result<(), response_stream::ClientGone> {
+        Err(response_stream::ClientGone)
+    }
 }
 
 /// An async operation the guest started; the invoke loop runs it.
@@ -73,6 +85,8 @@ pub struct Invocation {
     pub started: Vec<(i32, AsyncOp)>,
     pub next_op: i32,
     pub subrequests: u32,
+    /// Body bytes streamed so far, once the response streams.
+    pub streamed_bytes: Option<usize>,
 }
 
 impl Invocation {
@@ -89,6 +103,7 @@ impl Invocation {
             started: Vec::new(),
             next_op: 1,
             subrequests: 0,
+            streamed_bytes: None,
         }
     }
 
@@ -264,6 +279,14 @@ fn sync_op(env: &mut FunctionEnvMut<HostState>, op: &[u8], arg: &[u8], bytes: &[
             crypto::hmac(&a.hash, &key, bytes)
         }
         b"crypto" => crypto::subtle::call(arg, bytes),
+        b"response.start" | b"response.chunk" => {
+            let inv = env.data_mut().invocation.as_mut().ok_or("no invocation is running")?;
+            if op == b"response.start" {
+                response_stream::start(inv, arg)
+            } else {
+                response_stream::chunk(inv, bytes)
+            }
+        }
         b"progress" => {
             let p: Progress = parse(arg)?;
             if let Some(inv) = env.data().invocation.as_ref() {

@@ -1450,6 +1450,8 @@ export interface components {
              * @description Overrides the function's rate for this route.
              */
             success_sample_rate: number | null;
+            /** @description Whether the function's `request.url` omits `/fn/{tenant}` (see CreateRoute). */
+            strip_prefix: boolean;
             /** Format: date-time */
             created_at: string;
         };
@@ -1470,6 +1472,11 @@ export interface components {
             auth: components["schemas"]["RouteAuth"];
             /** Format: float */
             success_sample_rate?: number;
+            /**
+             * @description When true, the function's `request.url` omits `/fn/{tenant}`: it sees `https://host/orders/42` as a client of its own domain would send it, so Worker scripts that route on `url.pathname` run unchanged. The URL as received is then `ctx.originalUrl`. Default false: the full URL.
+             * @default false
+             */
+            strip_prefix?: boolean;
         };
         /** @description An API key without its secret. */
         ApiKey: {

@@ -220,6 +220,16 @@ async fn route_lifecycle() {
     assert!(plan.contains("quasm_route.hook will be created"), "{plan}");
     ws.apply();
     ws.assert_plan_empty();
+
+    // strip_prefix defaults to false; setting it replaces the route.
+    assert_eq!(ws.state_attr("quasm_route.hook", "strip_prefix"), json!(false));
+    ws.config(&ROUTE.replace("\"AUTH\"", "\"jwt\"\n  strip_prefix = true"));
+    let plan = ws.assert_plan_changes();
+    assert!(plan.contains("forces replacement"), "{plan}");
+    ws.apply();
+    ws.assert_plan_empty();
+    let routes = q.ok("GET", "/routes", None).await;
+    assert_eq!(routes["routes"][0]["strip_prefix"], json!(true), "{routes}");
     ws.destroy();
     let routes = q.ok("GET", "/routes", None).await;
     assert_eq!(routes["routes"], json!([]));

@@ -30,6 +30,8 @@ pub struct RouteState {
     pub auth: Str,
     #[serde(default)]
     pub success_sample_rate: Float,
+    #[serde(default)]
+    pub strip_prefix: Bool,
 }
 
 const AUTH: [&str; 3] = ["public", "jwt", "api_key"];
@@ -65,6 +67,14 @@ fn schema() -> Schema {
                     "success_sample_rate",
                     optional(AttributeType::Number, "Overrides the function's sample rate for this route (0-1)."),
                 ),
+                (
+                    "strip_prefix",
+                    defaulted(
+                        AttributeType::Bool,
+                        "When true, the function's `request.url` omits `/fn/{tenant}` (Worker scripts that route on \
+                         `url.pathname` run unchanged); the URL as received is `ctx.originalUrl`. Default false.",
+                    ),
+                ),
             ]),
             ..Default::default()
         },
@@ -82,6 +92,7 @@ fn state_of(r: &Json, prior: &RouteState) -> RouteState {
             (Value::Value(s), Value::Value(p)) if (s - p).abs() < 1e-6 => Value::Value(*p),
             (s, _) => s,
         },
+        strip_prefix: bool_of(&r["strip_prefix"]),
     }
 }
 
@@ -138,11 +149,12 @@ impl Resource for RouteResource {
         &self,
         _diags: &mut Diagnostics,
         proposed: RouteState,
-        _config: RouteState,
+        config: RouteState,
         _meta: ValueEmpty,
     ) -> Option<(RouteState, ValueEmpty)> {
         let mut planned = proposed;
         planned.id = Value::Unknown;
+        default_when_unset(&mut planned.strip_prefix, &config.strip_prefix, false);
         Some((planned, ValueEmpty::default()))
     }
 
@@ -151,11 +163,12 @@ impl Resource for RouteResource {
         _diags: &mut Diagnostics,
         prior: RouteState,
         proposed: RouteState,
-        _config: RouteState,
+        config: RouteState,
         private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<(RouteState, ValueEmpty, Vec<AttributePath>)> {
         let mut planned = proposed;
+        default_when_unset(&mut planned.strip_prefix, &config.strip_prefix, false);
         let mut replace = vec![];
         for (name, changed) in [
             ("function", planned.function != prior.function),
@@ -163,6 +176,7 @@ impl Resource for RouteResource {
             ("path", planned.path != prior.path),
             ("auth", planned.auth != prior.auth),
             ("success_sample_rate", planned.success_sample_rate != prior.success_sample_rate),
+            ("strip_prefix", planned.strip_prefix != prior.strip_prefix),
         ] {
             if changed {
                 replace.push(AttributePath::new(name));
@@ -203,6 +217,9 @@ impl Resource for RouteResource {
         }
         if let Some(r) = planned.success_sample_rate.as_ref_option() {
             body["success_sample_rate"] = json!(r);
+        }
+        if let Some(strip) = planned.strip_prefix.as_ref_option() {
+            body["strip_prefix"] = json!(strip);
         }
         match client.post("/routes", &body).await {
             Ok(r) => {
