@@ -134,6 +134,9 @@ describe("tenant pages", { timeout: 600_000 }, () => {
     await eventually("the webhook got it", async () => received.length === 1);
     assert.match(received[0].headers["quasm-signature"] ?? "", /^t=\d+,v1=[0-9a-f]+$/);
     await shot(page, "25-alert-test-sent");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await shot(page, "25-alert-test-sent-dark");
+    await page.emulateMedia({ colorScheme: "light" });
     // Reload: the page comes back the same (the secret is not shown twice once dismissed).
     await page.getByRole("button", { name: "I have copied it" }).click();
     await page.reload();
@@ -208,6 +211,9 @@ describe("tenant pages", { timeout: 600_000 }, () => {
     await page.getByRole("checkbox", { name: "Select bulk-b" }).check();
     await page.getByText("2 functions selected").waitFor();
     await shot(page, "29-functions-bulk-selected");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await shot(page, "29-functions-bulk-selected-dark");
+    await page.emulateMedia({ colorScheme: "light" });
     await page.getByRole("group", { name: "Bulk actions" }).getByRole("button", { name: "Disable" }).click();
     await page.getByText("Disabled 2 functions.").waitFor();
     for (const n of ["bulk-a", "bulk-b"]) assert.equal((await s.api(admin, "GET", `/functions/${n}`)).enabled, false);
@@ -276,7 +282,7 @@ describe("tenant pages", { timeout: 600_000 }, () => {
     await eventually("line 4 current", async () =>
       page.evaluate(() => {
         const cur = document.querySelector(".view-overlays .current-line");
-        const line = [...document.querySelectorAll(".view-lines .view-line")].find((l) => l.textContent?.includes("throw new Error"));
+        const line = [...document.querySelectorAll(".view-lines .view-line")].find((l) => /throw\snew\sError/.test(l.textContent ?? ""));
         return cur && line && cur.parentElement?.style.top === line.style.top;
       }),
     );

@@ -111,6 +111,7 @@ export function AlertForm(props: {
     set(k, (e.target as HTMLInputElement).value);
   return (
     <form
+      noValidate
       class="q-card q-form"
       aria-label={props.rule ? `Edit alert rule ${props.rule.name}` : "New alert rule"}
       onSubmit={async (e) => {

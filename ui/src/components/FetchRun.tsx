@@ -13,7 +13,7 @@ import { ErrorBox, Loading } from "./ui";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
-interface Answer {
+export interface Answer {
   status: number;
   statusText: string;
   type: string;
@@ -21,14 +21,18 @@ interface Answer {
   ms: number;
 }
 
-export function FetchRun(props: { fn: string; routes: Loaded<Route[]>; bind: (api: { send: (body: unknown) => void }) => void }) {
+/** The request's route, method and path; the answer goes to `onResult`. */
+export function FetchRun(props: {
+  fn: string;
+  routes: Loaded<Route[]>;
+  bind: (api: { send: (body: unknown) => void }) => void;
+  onResult: (r: { busy: boolean; answer?: Answer; error?: Error }) => void;
+}) {
   const routes = props.routes.data ?? [];
   const [routeId, setRouteId] = useState<number>();
   const route = routes.find((r) => r.id === routeId) ?? routes[0];
   const [method, setMethod] = useState<string>();
   const [path, setPath] = useState<string>();
-  const [answer, setAnswer] = useState<Answer>();
-  const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const m = route?.method ?? method ?? "POST";
   const p = path ?? route?.path ?? "";
@@ -38,8 +42,7 @@ export function FetchRun(props: { fn: string; routes: Loaded<Route[]>; bind: (ap
       const s = session();
       if (!s || !route || busy) return;
       setBusy(true);
-      setAnswer(undefined);
-      setError(undefined);
+      props.onResult({ busy: true });
       const headers: Record<string, string> = {};
       if (route.auth !== "public") headers.authorization = `Bearer ${s.credential}`;
       const hasBody = m !== "GET" && m !== "HEAD";
@@ -52,9 +55,12 @@ export function FetchRun(props: { fn: string; routes: Loaded<Route[]>; bind: (ap
           ...(hasBody ? { body: JSON.stringify(body) } : {}),
         });
         const text = await r.text();
-        setAnswer({ status: r.status, statusText: r.statusText, type: r.headers.get("content-type") ?? "", body: text, ms: performance.now() - t0 });
+        props.onResult({
+          busy: false,
+          answer: { status: r.status, statusText: r.statusText, type: r.headers.get("content-type") ?? "", body: text, ms: performance.now() - t0 },
+        });
       } catch (e) {
-        setError(e instanceof Error ? e : new Error(String(e)));
+        props.onResult({ busy: false, error: e instanceof Error ? e : new Error(String(e)) });
       } finally {
         setBusy(false);
       }
@@ -99,6 +105,14 @@ export function FetchRun(props: { fn: string; routes: Loaded<Route[]>; bind: (ap
         {route?.auth === "public" ? "public route" : `${route?.auth} route: sent with your credential`}; replace <code>:params</code> in
         the path. The request is recorded in Runs with trigger http.
       </span>
+    </div>
+  );
+}
+
+/** The response of a request sent by FetchRun. */
+export function FetchAnswer({ busy, answer, error }: { busy: boolean; answer?: Answer | undefined; error?: Error | undefined }) {
+  return (
+    <>
       <ErrorBox error={error} what="Request" />
       {busy && <Loading what="the response" />}
       {answer && (
@@ -117,6 +131,6 @@ export function FetchRun(props: { fn: string; routes: Loaded<Route[]>; bind: (ap
           </pre>
         </>
       )}
-    </div>
+    </>
   );
 }

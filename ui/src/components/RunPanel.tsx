@@ -16,7 +16,8 @@ import type { HandlerName } from "../lib/handlers";
 import { savedInput, saveInput } from "../templates";
 import { Link } from "../lib/router";
 import { Action, ErrorBox, Status } from "./ui";
-import { FetchRun } from "./FetchRun";
+import { FetchAnswer, FetchRun } from "./FetchRun";
+import type { Answer } from "./FetchRun";
 
 export interface RunPanelApi {
   run(): void;
@@ -107,6 +108,7 @@ export function RunPanel(props: {
   };
   props.bind?.({ run: start });
   const fetchRunner = useRef<{ send: (body: unknown) => void }>();
+  const [fetched, setFetched] = useState<{ busy: boolean; answer?: Answer; error?: Error }>();
 
   useEffect(() => {
     logBox.current?.lastElementChild?.scrollIntoView({ block: "nearest" });
@@ -149,7 +151,7 @@ export function RunPanel(props: {
           : "no handler recognised in the code: every kind is offered"}
       </span>
       {handler === "fetch" && (
-        <FetchRun fn={props.fn} routes={routes} bind={(api) => (fetchRunner.current = api)} />
+        <FetchRun fn={props.fn} routes={routes} bind={(api) => (fetchRunner.current = api)} onResult={setFetched} />
       )}
       <label for="run-input">{handler === "fetch" ? "Request body (JSON)" : handler === "run" ? "Input (JSON)" : `${handler === "event" ? "Event" : "Schedule slot"} (JSON)`}</label>
       <textarea
@@ -187,6 +189,7 @@ export function RunPanel(props: {
           {props.dirty ? " — unsaved changes are not included" : ""}
         </span>
       </div>
+      {handler === "fetch" && fetched && <FetchAnswer {...fetched} />}
       <ErrorBox error={error} what="Run" />
       {status && (
         <div class="run-status">

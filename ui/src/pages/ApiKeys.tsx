@@ -148,6 +148,7 @@ function CreateKey({ onCreated }: { onCreated: (k: CreatedApiKey) => void }) {
   const err = (field: string) => (local?.field === field ? local.message : fieldError(create.error, field));
   return (
     <form
+      noValidate
       class="q-card q-form"
       aria-label="Create an API key"
       onSubmit={async (e) => {

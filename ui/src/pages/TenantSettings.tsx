@@ -35,6 +35,7 @@ function Form(props: { tenant: Tenant; reload: () => void; saved: string | undef
   const err = local ?? fieldError(save.error, "retention_days");
   return (
     <form
+      noValidate
       class="q-card q-form"
       aria-label="Tenant settings"
       onSubmit={async (e) => {
