@@ -55,12 +55,13 @@ try {
   console.log(`   wall time from navigation to the list, sign-in included: ${signInMs} ms`);
   if (firstSize > 250 * 1024 || monaco.length) over = true;
 
-  // 2. 1,000 functions, created through the API (8 at a time).
+  // 2. 1,000 functions, created through the API (4 at a time: 8 at once with the
+  // harness's pool of 8 database connections stalled the server here).
   const tc = Date.now();
   const code = "export default { run(input) { return input; } };";
   let next = 0;
   await Promise.all(
-    Array.from({ length: 8 }, async () => {
+    Array.from({ length: 4 }, async () => {
       while (next < N) {
         const i = next++;
         const name = `fn-${String(i).padStart(4, "0")}`;
