@@ -82,6 +82,9 @@ describe("tenant pages", { timeout: 600_000 }, () => {
     await row.getByRole("button", { name: "Revoke API key ci-deploy" }).click();
     await page.getByText("Revoke ci-deploy? Anything using it is refused at once.").waitFor();
     await shot(page, "22-api-key-revoke-confirm");
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await shot(page, "22-api-key-revoke-confirm-1024");
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.getByRole("button", { name: "Yes, revoke" }).click();
     await page.getByText(/Revoked ci-deploy/).waitFor();
     await page.getByText("No API keys yet").waitFor();
@@ -214,6 +217,9 @@ describe("tenant pages", { timeout: 600_000 }, () => {
     await page.emulateMedia({ colorScheme: "dark" });
     await shot(page, "29-functions-bulk-selected-dark");
     await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await shot(page, "29-functions-bulk-selected-1024");
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.getByRole("group", { name: "Bulk actions" }).getByRole("button", { name: "Disable" }).click();
     await page.getByText("Disabled 2 functions.").waitFor();
     for (const n of ["bulk-a", "bulk-b"]) assert.equal((await s.api(admin, "GET", `/functions/${n}`)).enabled, false);

@@ -83,7 +83,7 @@ function KeysPage() {
                   const expired = k.expires_at != null && new Date(k.expires_at).getTime() < Date.now();
                   return (
                     <tr key={k.id}>
-                      <td>
+                      <td class="q-nowrap">
                         {k.name}
                         {mine === `api-key:${k.id}` && <span class="q-muted q-small"> (this session)</span>}
                       </td>
@@ -94,7 +94,7 @@ function KeysPage() {
                       <td class="q-clip" title={k.created_by}>
                         {k.created_by}
                       </td>
-                      <td>
+                      <td class="q-nowrap">
                         <Time iso={k.created_at} />
                       </td>
                       <td>

@@ -151,6 +151,14 @@ function Table(props: { t: Tenantwide; search: string; tag: string; page: number
       {operator && (
         <BulkBar selected={[...selected].filter((n) => t.fns.some((f) => f.name === n))} clear={() => setSelected(new Set())} done={props.reload} />
       )}
+      {operator && allOnPage && shown.length > rows.length && !shown.every((f) => selected.has(f.name)) && (
+        <p class="q-small">
+          All {rows.length} on this page are selected.{" "}
+          <button type="button" class="q-link" onClick={() => setMany(shown.map((f) => f.name), true)}>
+            Select all {shown.length} {search || tag ? "matching " : ""}functions
+          </button>
+        </p>
+      )}
       <ErrorBox error={toggle.error} what="Changing the enabled state" />
       {shown.length === 0 ? (
         <Empty>
