@@ -1,5 +1,6 @@
 // A destructive action asked twice, in place: the first button opens a
-// short question beside it naming what will happen; the second does it.
+// short question beside it naming what will happen; the second does it
+// (it takes the focus; Escape or Cancel closes the question).
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Role } from "../sdk";
@@ -38,7 +39,14 @@ export function ConfirmAction(props: {
       </Action>
     );
   return (
-    <span class="q-confirm" role="group" aria-label={`Confirm: ${props.name ?? props.label}`}>
+    <span
+      class="q-confirm"
+      role="group"
+      aria-label={`Confirm: ${props.name ?? props.label}`}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") setOpen(false);
+      }}
+    >
       <span>{props.question}</span>
       <button
         type="button"
