@@ -184,7 +184,7 @@ export function RunPanel(props: {
           </button>
         )}
         <span class="q-muted q-small">
-          {handler === "run" ? "" : `${handler} handler · `}
+          {handler === "run" ? "" : handler === "fetch" ? "fetch handler · " : `${handler} handler, recorded with trigger invoke · `}
           {props.liveVersion != null ? `runs v${props.liveVersion} (live)` : "no live version"}
           {props.dirty ? " — unsaved changes are not included" : ""}
         </span>
