@@ -5,7 +5,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { lazy, Suspense } from "preact/compat";
 import { Link, match, useLocation } from "./lib/router";
-import { restore, signOut, useSession } from "./lib/session";
+import { can, restore, signOut, useSession } from "./lib/session";
+import type { Role } from "./sdk";
 import { onOffline } from "./lib/data";
 import { SignIn } from "./pages/SignIn";
 import { Home } from "./pages/Home";
@@ -13,16 +14,26 @@ import { Functions } from "./pages/Functions";
 import { Executions } from "./pages/Executions";
 import { ExecutionDetail } from "./pages/ExecutionDetail";
 import { DeadLetters } from "./pages/DeadLetters";
+import { Alerts, NewAlert } from "./pages/Alerts";
+import { AlertDetail } from "./pages/AlertDetail";
+import { ApiKeys } from "./pages/ApiKeys";
+import { Audit } from "./pages/Audit";
+import { TenantSettings } from "./pages/TenantSettings";
 import { Loading } from "./components/ui";
 
 const NewFunction = lazy(() => import("./pages/NewFunction").then((m) => m.NewFunction));
 const FunctionPage = lazy(() => import("./pages/FunctionPage").then((m) => m.FunctionPage));
 
-const NAV: [string, string][] = [
+/** Left navigation: path, label, and the role a page needs to be of use. */
+const NAV: [string, string, Role?][] = [
   ["/", "Home"],
   ["/functions", "Functions"],
   ["/executions", "Executions"],
   ["/dead-letters", "Events & dead letters"],
+  ["/alerts", "Alerts"],
+  ["/api-keys", "API keys", "admin"],
+  ["/audit", "Audit log", "admin"],
+  ["/settings", "Tenant settings"],
 ];
 
 export function App() {
@@ -62,15 +73,23 @@ function Shell() {
         </button>
       </header>
       <nav class="q-side" aria-label="Console">
-        {NAV.map(([href, label]) => (
-          <Link
-            key={href}
-            href={href}
-            aria-current={(href === "/" ? path === "/" : path.startsWith(href)) ? "page" : undefined}
-          >
-            {label}
-          </Link>
-        ))}
+        {NAV.map(([href, label, role]) => {
+          const current = (href === "/" ? path === "/" : path.startsWith(href)) ? "page" : undefined;
+          // Pages above the role stay reachable (they say which role they need), marked here.
+          const locked = role !== undefined && !can(role);
+          return (
+            <Link
+              key={href}
+              href={href}
+              aria-current={current}
+              class={locked ? "q-locked" : undefined}
+              title={locked ? `Needs the ${role} role` : undefined}
+            >
+              {label}
+              {locked && <span class="q-role-note"> · {role}</span>}
+            </Link>
+          );
+        })}
       </nav>
       <main class="q-main">
         {offline && (
@@ -95,6 +114,12 @@ function Page({ path }: { path: string }) {
   if (path === "/executions") return <Executions />;
   if ((m = match("/executions/:id", path))) return <ExecutionDetail id={m.id!} />;
   if (path === "/dead-letters") return <DeadLetters />;
+  if (path === "/alerts") return <Alerts />;
+  if (path === "/alerts/new") return <NewAlert />;
+  if ((m = match("/alerts/:id", path)) && /^\d+$/.test(m.id!)) return <AlertDetail id={Number(m.id)} />;
+  if (path === "/api-keys") return <ApiKeys />;
+  if (path === "/audit") return <Audit />;
+  if (path === "/settings") return <TenantSettings />;
   return (
     <section>
       <h1>Not found</h1>

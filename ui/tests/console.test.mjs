@@ -270,7 +270,7 @@ describe("console", { timeout: 600_000 }, () => {
     assert.ok(await page.getByRole("button", { name: "Save" }).isDisabled());
     assert.ok(await page.getByRole("button", { name: "Run", exact: true }).isDisabled());
     await shot(page, "13-viewer");
-    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("navigation", { name: "Function" }).getByRole("link", { name: "Settings" }).click();
     assert.ok(await page.getByRole("button", { name: "Delete" }).isDisabled());
     await page.getByText("need the operator role").waitFor();
     await page.context().close();

@@ -19,7 +19,8 @@ export class Server {
   url = "";
   log = "";
 
-  static async start() {
+  /** `extra`: more `quasm serve` flags. */
+  static async start(extra = []) {
     const s = new Server();
     s.db = `quasm_ui_${process.pid}_${Date.now()}`;
     execFileSync("psql", [`${PG}/postgres`, "-qc", `CREATE DATABASE ${s.db}`]);
@@ -28,7 +29,7 @@ export class Server {
     env.QUASM_LOG = "warn";
     s.child = spawn(
       BIN,
-      ["serve", "--listen", "127.0.0.1:0", "--database-url", `${PG}/${s.db}`, "--database-pool-size", "8", "--data-dir", s.dataDir],
+      ["serve", "--listen", "127.0.0.1:0", "--database-url", `${PG}/${s.db}`, "--database-pool-size", "8", "--data-dir", s.dataDir, ...extra],
       { env, stdio: ["ignore", "ignore", "pipe"] },
     );
     s.url = await new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@ import type { ComponentChildren, JSX } from "preact";
 import { PermissionError, QuasmError, ValidationError } from "../sdk";
 import type { Role } from "../sdk";
 import { absolute, relative } from "../lib/format";
-import { can } from "../lib/session";
+import { can, session } from "../lib/session";
 
 export function Status({ status }: { status: string | null | undefined }) {
   const s = status ?? "unknown";
@@ -101,4 +101,37 @@ export function ReadOnlyNote({ role, doing }: { role: Role; doing: string }) {
 
 export function isQuasmError(e: unknown): e is QuasmError {
   return e instanceof QuasmError;
+}
+
+/** The message of `error` when the server named `field` (or a sub-field of it). */
+export function fieldError(error: Error | undefined, field: string): string | undefined {
+  if (!(error instanceof ValidationError) || !error.field) return undefined;
+  const f = error.field;
+  return f === field || f.startsWith(`${field}.`) || f.startsWith(`${field}[`) ? error.message : undefined;
+}
+
+/** An error under the input it concerns (`id` is the input's aria-describedby). */
+export function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <span id={id} class="q-field-error" role="alert">
+      {message}
+    </span>
+  );
+}
+
+/** A form's error when no field of the form shows it. */
+export function FormError({ error, fields, what }: { error: Error | undefined; fields: string[]; what: string }) {
+  if (!error || fields.some((f) => fieldError(error, f))) return null;
+  return <ErrorBox error={error} what={what} />;
+}
+
+/** A whole page above the user's role: says which role it needs. */
+export function Forbidden({ role, page }: { role: Role; page: string }) {
+  return (
+    <div class="q-empty" role="note">
+      {page} needs the <strong>{role}</strong> role; you are signed in as{" "}
+      <strong>{session()?.who.role ?? "no role"}</strong>. Ask an admin of the tenant for a credential with that role.
+    </div>
+  );
 }

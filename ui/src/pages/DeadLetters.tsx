@@ -7,6 +7,7 @@ import type { DeadLetter } from "../sdk";
 import { useAction, useApi } from "../lib/data";
 import { Link } from "../lib/router";
 import { can } from "../lib/session";
+import { ConfirmAction } from "../components/Confirm";
 import { Action, Empty, ErrorBox, Loaded, ReadOnlyNote, Time } from "../components/ui";
 
 export function DeadLetters() {
@@ -56,9 +57,15 @@ export function DeadLetters() {
                 <Action needs="operator" disabled={selected.size === 0} busy={replay.busy} onClick={() => act("replay", [...selected])}>
                   Replay selected ({selected.size})
                 </Action>
-                <Action needs="operator" disabled={selected.size === 0} busy={remove.busy} onClick={() => act("delete", [...selected])}>
-                  Delete selected
-                </Action>
+                <ConfirmAction
+                  needs="operator"
+                  label="Delete selected"
+                  disabled={selected.size === 0}
+                  busy={remove.busy}
+                  question={`Drop ${selected.size} dead letter${selected.size === 1 ? "" : "s"} for good?`}
+                  confirm="Yes, delete"
+                  onConfirm={() => act("delete", [...selected])}
+                />
               </div>
               <table class="list" aria-label="Dead letters">
                 <thead>

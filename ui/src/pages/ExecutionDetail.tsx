@@ -62,7 +62,9 @@ export function ExecutionDetail({ id }: { id: string }) {
               </Action>
             </div>
             <ErrorBox error={again.error} what="Run again" />
-            {e.error && <ErrorView error={e.error} />}
+            {e.error && (
+              <ErrorView error={e.error} frameHref={(l, c) => `/functions/${encodeURIComponent(e.function)}?line=${l}&column=${c}`} />
+            )}
             <div class="q-cols">
               <div>
                 <h2>Input</h2>

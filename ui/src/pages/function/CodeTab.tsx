@@ -136,7 +136,13 @@ function Editor({ fn, base, reload }: { fn: QFunction; base: Version | null; rel
           }}
           onSave={save}
           onRun={() => runner.current?.run()}
-          onReady={(api) => (editor.current = api)}
+          onReady={(api) => {
+            editor.current = api;
+            // From a stack frame elsewhere (`?line=&column=`): show that line.
+            const q = new URLSearchParams(location.search);
+            const line = Number(q.get("line"));
+            if (line > 0) api.reveal(line, Number(q.get("column")) || 1);
+          }}
         />
         <div class="save-bar">
           <span class="q-muted q-small">
@@ -174,6 +180,7 @@ function Editor({ fn, base, reload }: { fn: QFunction; base: Version | null; rel
       </div>
       <RunPanel
         fn={fn.name}
+        code={code}
         liveVersion={fn.live_version}
         dirty={dirty}
         onFrame={(l, c) => editor.current?.reveal(l, c)}
