@@ -273,6 +273,32 @@ describe("tenant pages", { timeout: 600_000 }, () => {
     await page.context().close();
   });
 
+  test("an HTTP endpoint created with 'without /fn/{tenant}' sees the path a Worker expects", async () => {
+    const page = await signedIn(b, s, operator);
+    await page.goto(s.url + "/functions");
+    await page.getByRole("button", { name: "New function" }).click();
+    await page.getByRole("radio", { name: /HTTP endpoint/ }).check();
+    await page.getByLabel("Name").fill("worker-style");
+    await page.getByRole("textbox", { name: /^Path/ }).fill("/api/*");
+    await page.getByLabel(/request\.url without \/fn/).check();
+    await shot(page, "34-new-http-strip-prefix");
+    await page.getByRole("button", { name: "Create function" }).click();
+    await page.waitForURL(/\/functions\/worker-style$/);
+    const routes = await s.api(admin, "GET", "/routes");
+    const route = routes.routes.find((r) => r.function === "worker-style");
+    assert.equal(route.strip_prefix, true);
+    // Its code from the template answers; the path it sees has no /fn/acme.
+    await s.api(admin, "POST", "/functions/worker-style/versions", {
+      code: "export default { fetch(req) { return new Response(new URL(req.url).pathname); } };",
+    });
+    const res = await fetch(`${s.url}/fn/acme/api/orders/7`, { method: "POST" });
+    assert.equal(await res.text(), "/api/orders/7");
+    await page.getByRole("link", { name: "Triggers", exact: true }).click();
+    await page.getByText("request.url without /fn/acme").waitFor();
+    await shot(page, "35-route-strip-prefix");
+    await page.context().close();
+  });
+
   test("a stack frame on an execution opens the editor at its line", async () => {
     await s.api(admin, "POST", "/functions", { name: "thrower", code: THROWS });
     const r = await s.api(admin, "POST", "/functions/thrower/invoke", { input: { n: 1 } });

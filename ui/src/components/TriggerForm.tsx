@@ -12,6 +12,7 @@ export interface TriggerValues {
   method: string;
   path: string;
   auth: "public" | "jwt" | "api_key";
+  stripPrefix: boolean;
   eventType: string;
   filter: string;
   maxAttempts: string;
@@ -25,6 +26,7 @@ export function defaultTrigger(name: string, input: unknown): TriggerValues {
     method: "POST",
     path: `/${name || "hook"}`,
     auth: "public",
+    stripPrefix: false,
     eventType: "order.*",
     filter: "",
     maxAttempts: "5",
@@ -124,6 +126,17 @@ export function TriggerForm(props: {
             </select>
           </label>
         </div>
+      )}
+      {kind === "http" && (
+        <label class="q-small">
+          <input
+            type="checkbox"
+            checked={v.stripPrefix}
+            onChange={(e) => set({ stripPrefix: (e.target as HTMLInputElement).checked })}
+          />{" "}
+          Show the function request.url without /fn/{"{tenant}"}{" "}
+          <span class="q-hint">(for Worker scripts that route on the URL's path; the received URL is then ctx.originalUrl)</span>
+        </label>
       )}
       {kind === "event" && (
         <div class="grid3">

@@ -39,6 +39,7 @@ async function createTrigger(q: Quasm, kind: Kind, name: string, t: TriggerValue
       function: name,
       path: t.path.trim(),
       auth: t.auth,
+      strip_prefix: t.stripPrefix,
       ...(t.method !== "ANY" ? { method: t.method } : {}),
     });
   if (kind === "event") {

@@ -210,7 +210,10 @@ function Routes({ fn }: { fn: string }) {
                         <code>{url}</code>
                         <div class="q-muted q-small mono">{curl}</div>
                       </td>
-                      <td>{r.auth}</td>
+                      <td>
+                        {r.auth}
+                        {r.strip_prefix && <div class="q-muted q-small">request.url without /fn/{tenant}</div>}
+                      </td>
                       <td>
                         <button
                           type="button"
