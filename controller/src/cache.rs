@@ -24,6 +24,8 @@ pub struct Deployed {
     /// Variables and decrypted secrets, as the function's `env` sees them.
     pub env: BTreeMap<String, String>,
     pub success_sample_rate: f32,
+    /// Service bindings it was granted.
+    pub bindings: Vec<String>,
 }
 
 #[derive(Default)]

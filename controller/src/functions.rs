@@ -29,6 +29,9 @@ pub struct CreateFunction {
     pub enabled: Option<bool>,
     pub isolation: Option<Isolation>,
     pub success_sample_rate: Option<f32>,
+    /// Service bindings the function may use (`env.NAME`).
+    #[serde(default)]
+    pub bindings: Vec<String>,
     /// Message of version 1.
     pub message: Option<String>,
 }
@@ -47,6 +50,7 @@ pub struct UpdateFunction {
     pub enabled: Option<bool>,
     pub isolation: Option<Isolation>,
     pub success_sample_rate: Option<f32>,
+    pub bindings: Option<Vec<String>>,
 }
 
 /// A function as the API shows it. Secrets appear by name only.
@@ -62,6 +66,7 @@ pub struct Function {
     pub isolation: Isolation,
     pub live_version: Option<i32>,
     pub success_sample_rate: f32,
+    pub bindings: Vec<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -74,7 +79,7 @@ pub(crate) struct FunctionRow {
 }
 
 const COLUMNS: &str = "id, name, description, tags, enabled, limits, env, secrets, isolation, live_version, \
-                       success_sample_rate, created_at, updated_at";
+                       success_sample_rate, created_at, updated_at, bindings";
 
 fn parse_isolation(s: &str) -> Isolation {
     if s == "warm" {
@@ -117,6 +122,7 @@ impl Controller {
                 success_sample_rate: r.get(10),
                 created_at: r.get(11),
                 updated_at: r.get(12),
+                bindings: r.get(13),
             },
         })
     }
@@ -155,6 +161,7 @@ impl Controller {
         self.check_limits(&limits)?;
         let rate = req.success_sample_rate.unwrap_or(1.0);
         validate::sample_rate("success_sample_rate", rate)?;
+        crate::bindings::check(self.runtime.bindings(), &actor.tenant, &req.bindings)?;
         // Compile and store the bundle before touching the database: a
         // crash in between leaves only an unreferenced blob.
         let prepared = self.prepare_version(&req.name, &req.code).await?;
@@ -169,8 +176,8 @@ impl Controller {
         let row = tx
             .query_opt(
                 "INSERT INTO functions (tenant_id, name, description, tags, enabled, limits, env, secrets, isolation,
-                                        success_sample_rate, live_version)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)
+                                        success_sample_rate, live_version, bindings)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)
                  ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id",
                 &[
                     &actor.tenant,
@@ -183,6 +190,7 @@ impl Controller {
                     &sealed,
                     &isolation,
                     &rate,
+                    &req.bindings,
                 ],
             )
             .await?
@@ -230,6 +238,9 @@ impl Controller {
         if let Some(r) = req.success_sample_rate {
             validate::sample_rate("success_sample_rate", r)?;
         }
+        if let Some(b) = &req.bindings {
+            crate::bindings::check(self.runtime.bindings(), &actor.tenant, b)?;
+        }
         let mut db = self.db().await?;
         let tx = db.transaction().await?;
         let current = self.function_row(&tx, &actor.tenant, name, true).await?;
@@ -271,6 +282,10 @@ impl Controller {
             f.success_sample_rate = r;
             changed.push("success_sample_rate");
         }
+        if let Some(b) = req.bindings {
+            f.bindings = b;
+            changed.push("bindings");
+        }
         if let Some(updates) = req.secrets {
             let mut all = match &sealed {
                 Some(s) => self.secrets.open(s)?,
@@ -294,7 +309,7 @@ impl Controller {
         }
         tx.execute(
             "UPDATE functions SET description = $3, tags = $4, env = $5, limits = $6, enabled = $7, isolation = $8,
-                    success_sample_rate = $9, secrets = $10, updated_at = now()
+                    success_sample_rate = $9, secrets = $10, bindings = $11, updated_at = now()
              WHERE tenant_id = $1 AND name = $2",
             &[
                 &actor.tenant,
@@ -307,6 +322,7 @@ impl Controller {
                 &isolation_str(f.isolation),
                 &f.success_sample_rate,
                 &sealed,
+                &f.bindings,
             ],
         )
         .await?;

@@ -8,7 +8,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use chrono::Utc;
-use quasm_runtime::{FunctionSpec, HandlerKind, HttpRequest, InvocationContext, InvocationObserver, InvocationResult};
+use quasm_runtime::{
+    FunctionSpec, HandlerKind, HttpRequest, InvocationContext, InvocationObserver, InvocationResult, InvocationUser,
+};
 use uuid::Uuid;
 
 use crate::cache::Deployed;
@@ -67,6 +69,9 @@ pub struct Call {
     pub ctx_extra: serde_json::Map<String, serde_json::Value>,
     pub observer: Option<Arc<dyn InvocationObserver>>,
     pub cancel: Option<Arc<AtomicBool>>,
+    /// The user or API key that started it (`ctx.user`); none for cron
+    /// slots and event deliveries.
+    pub user: Option<InvocationUser>,
 }
 
 impl Call {
@@ -85,6 +90,7 @@ impl Call {
             ctx_extra: Default::default(),
             observer: None,
             cancel: None,
+            user: None,
         }
     }
 }
@@ -122,11 +128,23 @@ impl Controller {
         let trigger_ref = call.trigger_ref.take();
         let input = std::mem::take(&mut call.input);
         let saved_input = (!input.is_null()).then(|| input.clone());
+        let started_by = call.user.as_ref().map(|u| u.id.clone());
         // Built only when it is written: most successful calls of a sampled
         // route are never recorded.
         let new_record = |status: &'static str| {
             let input = saved_input.clone();
-            ExecutionRecord::unfinished(id, &tenant, &deployed, trigger, trigger_ref.clone(), status, created_at, input)
+            let mut r = ExecutionRecord::unfinished(
+                id,
+                &tenant,
+                &deployed,
+                trigger,
+                trigger_ref.clone(),
+                status,
+                created_at,
+                input,
+            );
+            r.started_by.clone_from(&started_by);
+            r
         };
         // Durable runs can be watched and cancelled until their final
         // record is written (the guard unregisters on return).
@@ -154,11 +172,13 @@ impl Controller {
                 function: deployed.name.clone(),
                 version: deployed.version as u64,
                 trigger: trigger.as_str().to_owned(),
+                user: call.user.take(),
                 extra: std::mem::take(&mut call.ctx_extra),
             },
             services: self.services.clone(),
             observer: call.observer.take(),
             cancel: call.cancel.take(),
+            bindings: deployed.bindings.clone(),
         };
         let result = self.runtime.invoke(&deployed.spec, request).await;
 
@@ -212,8 +232,9 @@ impl Controller {
         let now = Utc::now();
         let input = (!call.input.is_null()).then(|| call.input.clone());
         let (trigger, trigger_ref) = (call.trigger, call.trigger_ref.clone());
-        let record =
+        let mut record =
             ExecutionRecord::unfinished(id, &call.tenant, &deployed, trigger, trigger_ref, "queued", now, input);
+        record.started_by = call.user.as_ref().map(|u| u.id.clone());
         self.insert_record(&record).await?;
         // Cancellable from now on, before it starts.
         self.live.queue(id);
@@ -298,6 +319,7 @@ impl Controller {
             spec,
             env,
             success_sample_rate: f.function.success_sample_rate,
+            bindings: f.function.bindings,
         }))
     }
 }

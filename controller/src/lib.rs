@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;
+mod bindings;
 pub mod blob;
 pub mod bundle;
 pub mod cache;

@@ -67,7 +67,7 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
             if p.tenant != tenant {
                 return Err(Problem::unauthenticated("the credential belongs to another tenant"));
             }
-            Some(p.subject)
+            Some(p)
         }
     };
     gw.rate_limit(tenant, Some(&route.function))?;
@@ -97,8 +97,9 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
     call.record = Record::Sampled { rate: route.success_sample_rate, wait: false };
     let params = found.params.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
     call.ctx_extra.insert("params".into(), serde_json::Value::Object(params));
-    if let Some(subject) = caller {
-        call.ctx_extra.insert("caller".into(), serde_json::Value::String(subject));
+    if let Some(p) = caller {
+        call.user = Some(p.user());
+        call.ctx_extra.insert("caller".into(), serde_json::Value::String(p.subject));
     }
     let out = gw.controller.invoke(call).await?;
     let r = out.result;

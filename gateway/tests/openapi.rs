@@ -63,6 +63,7 @@ const API: &[(&str, &str)] = &[
     ("POST", "/api/v1/check"),
     ("GET", "/api/v1/stats"),
     ("GET", "/api/v1/whoami"),
+    ("GET", "/api/v1/types"),
     ("GET", "/api/v1/tenant"),
     ("PATCH", "/api/v1/tenant"),
     ("GET", "/api/v1/audit"),
@@ -74,6 +75,7 @@ const OTHER: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
+    ("GET", "/.well-known/jwks.json"),
     ("GET", "/fn/{tenant}/{path}"),
     ("PUT", "/fn/{tenant}/{path}"),
     ("POST", "/fn/{tenant}/{path}"),
@@ -85,7 +87,7 @@ const OTHER: &[(&str, &str)] = &[
 ];
 
 /// Served without a credential.
-const NO_CREDENTIAL: &[&str] = &["/api/v1/openapi.json", "/healthz", "/readyz", "/metrics"];
+const NO_CREDENTIAL: &[&str] = &["/api/v1/openapi.json", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 

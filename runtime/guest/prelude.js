@@ -785,20 +785,23 @@ class Response extends Body {
 function fetch(input, init) {
   let req;
   try { req = new Request(input, init); } catch (e) { return Promise.reject(e); }
-  return bodyStream(req) ? Promise.resolve(drain(req)).then(send) : send(req);
+  return bodyStream(req) ? Promise.resolve(drain(req)).then(r => send(r)) : send(req);
 }
-function send(req) {
+// `via` = [binding name, path] sends through a service binding (the host
+// joins the path below the binding's URL); the Response then has no URL.
+function send(req, via) {
   return new Promise((res, rej) => {
     const sig = req.signal;
     if (sig.aborted) return rej(sig.reason);
-    const arg = jstr({ method: req.method, url: req.url, headers: hList(req.headers), redirect: req.redirect });
+    const parts = { method: req.method, headers: hList(req.headers), redirect: req.redirect };
+    const arg = jstr(via ? { binding: via[0], path: via[1], ...parts } : { url: req.url, ...parts });
     const done = () => sig.removeEventListener('abort', onAbort);
-    const id = hstart('fetch', arg, bodyOf(req) ?? undefined, (meta, bytes) => {
+    const id = hstart(via ? 'binding_fetch' : 'fetch', arg, bodyOf(req) ?? undefined, (meta, bytes) => {
       done();
       try {
         const m = jparse(meta), s = m.status;
         const b = NULL_BODY.includes(s) || req.method === 'HEAD' ? null : bytes || new Uint8Array(0);
-        res(new Response(RAW, { s, t: m.statusText || '', h: hFrom(m.headers || [], true), url: m.url || req.url, red: !!m.redirected, b }));
+        res(new Response(RAW, { s, t: m.statusText || '', h: hFrom(m.headers || [], true), url: via ? '' : m.url || req.url, red: !!m.redirected, b }));
       } catch (e) { rej(e); }
     }, msg => { done(); rej(new TypeError(msg)); });
     const onAbort = () => { pending.delete(id); rej(sig.reason); };
@@ -1178,6 +1181,8 @@ function invoke(kind, input, body, desc, env, ctx) {
   const fn = desc.sw ? swDispatch : desc.fn || desc.obj[name];
   if (typeof fn !== 'function' || (desc.sw && !swl[name]?.length))
     throw new TypeError(`function has no "${name}" handler${desc.sw ? ` (no addEventListener("${name}", ...) listener)` : ''}`);
+  // Service bindings arrive as descriptors (objects; plain variables are strings).
+  for (const k in env) { const v = env[k]; if (v !== null && typeof v === 'object') env[k] = lazy('bindings').binding(k, v); }
   env.KV = KV; env.EVENTS = EVENTS;
   waits = [];
   const arg = kind === 0 ? input : kind === 1 ? incoming(input, body) : camelKeys(input);
@@ -1271,7 +1276,7 @@ for (const [n, ks] of [['crypto', ['SubtleCrypto', 'CryptoKey']], ['form', ['Blo
     'WritableStreamDefaultWriter', 'TransformStream', 'TextEncoderStream', 'TextDecoderStream',
     'ByteLengthQueuingStrategy', 'CountQueuingStrategy']]]) for (const k of ks) lazyGlobal(k, n);
 // What the lazy parts may use of this file.
-I = freeze({ RAW, H, enc, dec, utf8, view, bytesOf, toAB, b64, need, dom, typeName, jstr, jparse, def, dp, INSPECT, dict, usv,
+I = freeze({ RAW, H, enc, dec, utf8, view, bytesOf, toAB, b64, need, dom, typeName, jstr, jparse, def, dp, INSPECT, dict, usv, send, bodyStream, drain, Request,
   illegal, parseQS, hcall, fmt, dataProp, lazy, streamOf: b => lazy('streams').streamOf(b), mods });
 // A job (microtask) that threw: logged like a throwing timer callback.
 function uncaught(e) { console.error('Uncaught', e); }

@@ -24,6 +24,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "alerts", sql: include_str!("../../../migrations/0006_alerts.sql") },
     Migration { version: 7, name: "kv", sql: include_str!("../../../migrations/0007_kv.sql") },
     Migration { version: 8, name: "crash_requeues", sql: include_str!("../../../migrations/0008_crash_requeues.sql") },
+    Migration { version: 9, name: "bindings", sql: include_str!("../../../migrations/0009_bindings.sql") },
+    Migration { version: 10, name: "execution_user", sql: include_str!("../../../migrations/0010_execution_user.sql") },
 ];
 
 /// Arbitrary but fixed: the key of the advisory lock held while migrating.

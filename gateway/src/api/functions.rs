@@ -114,6 +114,7 @@ pub async fn invoke(ctx: &mut Ctx<'_>, name: &str) -> Result<Resp, Problem> {
     call.handler = Some(handler);
     call.input = req.input;
     call.trigger_ref = Some(ctx.principal.subject.clone());
+    call.user = Some(ctx.principal.user());
     if req.run_async {
         let id = ctx.gw.controller.invoke_async(call).await?;
         return Ok(json(StatusCode::ACCEPTED, &serde_json::json!({ "execution_id": id })));

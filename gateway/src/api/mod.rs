@@ -15,6 +15,7 @@ mod schedules;
 mod stats;
 mod subscriptions;
 mod tenant;
+mod types;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -247,6 +248,10 @@ async fn dispatch(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr) -
         },
         ["stats"] => match *m {
             Method::GET => stats::get(&ctx).await,
+            _ => Err(not_allowed("GET")),
+        },
+        ["types"] => match *m {
+            Method::GET => types::get(&ctx).await,
             _ => Err(not_allowed("GET")),
         },
         ["whoami"] => match *m {

@@ -34,6 +34,7 @@ pub async fn start(ctx: &mut Ctx<'_>, function: &str) -> Result<Resp, Problem> {
     call.handler = Some(HandlerKind::Run);
     call.input = req.input;
     call.trigger_ref = Some(ctx.principal.subject.clone());
+    call.user = Some(ctx.principal.user());
     let id = ctx.gw.controller.invoke_async(call).await?;
     Ok(json(
         StatusCode::ACCEPTED,
