@@ -26,6 +26,8 @@ pub struct Deployed {
     pub success_sample_rate: f32,
     /// Service bindings it was granted.
     pub bindings: Vec<String>,
+    /// `YYYY-MM-DD`: the gated behaviour it sees.
+    pub compatibility_date: String,
 }
 
 #[derive(Default)]

@@ -179,6 +179,7 @@ impl Controller {
             observer: call.observer.take(),
             cancel: call.cancel.take(),
             bindings: deployed.bindings.clone(),
+            compatibility_date: Some(deployed.compatibility_date.clone()),
         };
         let result = self.runtime.invoke(&deployed.spec, request).await;
 
@@ -320,6 +321,7 @@ impl Controller {
             env,
             success_sample_rate: f.function.success_sample_rate,
             bindings: f.function.bindings,
+            compatibility_date: f.function.compatibility_date.format("%Y-%m-%d").to_string(),
         }))
     }
 }

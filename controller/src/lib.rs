@@ -15,6 +15,7 @@ pub mod bundle;
 pub mod cache;
 pub mod changes;
 pub mod check;
+mod compat;
 pub mod dead_letters;
 pub mod error;
 pub mod events;

@@ -1022,6 +1022,19 @@ class EventsBinding {
 }
 const KV = freeze(new KVNamespace(RAW)), EVENTS = freeze(new EventsBinding(RAW));
 
+// ---- deprecations ------------------------------------------------------------------
+// A deprecated API still works for functions whose compatibility date
+// predates its removal, and logs one warning per invocation naming the
+// replacement (gated changes: runtime/src/compat.rs).
+const warned = new Set();
+function deprecate(o, k, instead) {
+  const v = o[k], what = `ctx.${k}`;
+  dp(o, k, { get() {
+    if (!warned.has(what)) { warned.add(what); console.warn(`[quasm] ${what} is deprecated: use ${instead} (functions with a compatibility_date from 2026-12-04 no longer have it)`); }
+    return v;
+  }, enumerable: true, configurable: true });
+}
+
 // ---- entry points for the shim ---------------------------------------------------
 const KINDS = ['run', 'fetch', 'scheduled', 'event'];
 const HANDLER_MSG = 'the module must export default an object with handlers (fetch, scheduled, event, run) or a function';
@@ -1184,6 +1197,8 @@ function invoke(kind, input, body, desc, env, ctx) {
   // Service bindings arrive as descriptors (objects; plain variables are strings).
   for (const k in env) { const v = env[k]; if (v !== null && typeof v === 'object') env[k] = lazy('bindings').binding(k, v); }
   env.KV = KV; env.EVENTS = EVENTS;
+  if (warned.size) warned.clear();
+  if (ctx.caller !== undefined) deprecate(ctx, 'caller', 'ctx.user.id');
   waits = [];
   const arg = kind === 0 ? input : kind === 1 ? incoming(input, body) : camelKeys(input);
   let value;

@@ -74,6 +74,9 @@ pub struct InvokeRequest {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Service bindings granted to the function (`"bindings": [...]`).
     pub bindings: Vec<String>,
+    /// The function's compatibility date (`YYYY-MM-DD`): which gated
+    /// behaviour changes it sees (see `compat.rs`); `None`: all of them.
+    pub compatibility_date: Option<String>,
 }
 
 impl InvokeRequest {
@@ -219,6 +222,10 @@ pub(crate) async fn drive(
         _ => serde_json::to_vec(&req.input).expect("serialisable"),
     };
     input.push(0);
+    let mut req = req;
+    if crate::compat::has(req.compatibility_date.as_deref(), crate::compat::NO_CTX_CALLER) {
+        req.ctx.extra.remove("caller");
+    }
     let access = host_bindings.access(&req.ctx, &req.bindings);
     let bindings = bindings(&req.env, &req.ctx, &access);
     let body = req.request.as_ref().map(|r| r.body.as_slice());

@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod compat;
 pub mod engine;
 pub mod error;
 pub mod guest_abi;

@@ -67,7 +67,10 @@ interface ExecutionContext {
   readonly trigger: string;
   /** On HTTP routes: the route's path parameters (`/orders/:id` gives `{ id }`; `*` gives `wildcard`). */
   readonly params?: Readonly<Record<string, string>>;
-  /** On `jwt` and `api_key` routes: the credential's subject (`api-key:<id>` for keys). */
+  /**
+   * On `jwt` and `api_key` routes: the credential's subject (`api-key:<id>` for keys).
+   * @deprecated Only set for functions with a compatibility date before 2026-12-04; use `ctx.user.id`.
+   */
   readonly caller?: string;
   /** On event deliveries: the attempt number, as `event.attempt`. */
   readonly attempt?: number;

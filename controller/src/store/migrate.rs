@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 8, name: "crash_requeues", sql: include_str!("../../../migrations/0008_crash_requeues.sql") },
     Migration { version: 9, name: "bindings", sql: include_str!("../../../migrations/0009_bindings.sql") },
     Migration { version: 10, name: "execution_user", sql: include_str!("../../../migrations/0010_execution_user.sql") },
+    Migration {
+        version: 11,
+        name: "compatibility_date",
+        sql: include_str!("../../../migrations/0011_compatibility_date.sql"),
+    },
 ];
 
 /// Arbitrary but fixed: the key of the advisory lock held while migrating.

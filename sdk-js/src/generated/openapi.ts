@@ -1238,6 +1238,11 @@ export interface components {
             updated_at: string;
             /** @description Service bindings the function may use (`env.NAME`). */
             bindings: string[];
+            /**
+             * Format: date
+             * @description Which gated behaviour changes of the in-function API the function sees.
+             */
+            compatibility_date: string;
         };
         FunctionList: {
             /** @description Ordered by name. */
@@ -1291,6 +1296,11 @@ export interface components {
              * @default []
              */
             bindings?: string[];
+            /**
+             * Format: date
+             * @description Which gated behaviour changes of the in-function API the function sees (`YYYY-MM-DD`, not in the future); see the README's compatibility dates. Default: the day it is created (UTC).
+             */
+            compatibility_date?: string;
         };
         /** @description Only the fields present change (null counts as absent). `tags`, `env` and `limits` are replaced as a whole: limit fields left out of `limits` revert to their defaults. `secrets` merges into the existing secrets: a string sets a secret, null deletes it. Even an empty object is accepted (it bumps `updated_at` and writes an audit entry). */
         UpdateFunction: {
@@ -1313,6 +1323,11 @@ export interface components {
             success_sample_rate?: number;
             /** @description Replaces the list. Service bindings the function may use (`env.NAME.fetch(path)` and its typed methods): names the operator configured (`[bindings.NAME]`) and this tenant may use; at most 32, no repeats. A name that is unknown or not available to the tenant is a 400 naming `bindings[i]`. */
             bindings?: string[];
+            /**
+             * Format: date
+             * @description Moves the function to the behaviour of another date (`YYYY-MM-DD`, not in the future).
+             */
+            compatibility_date?: string;
         };
         /** @description An immutable version of a function's code. */
         Version: {
