@@ -24,12 +24,13 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 6, name: "alerts", sql: include_str!("../../../migrations/0006_alerts.sql") },
     Migration { version: 7, name: "kv", sql: include_str!("../../../migrations/0007_kv.sql") },
     Migration { version: 8, name: "crash_requeues", sql: include_str!("../../../migrations/0008_crash_requeues.sql") },
-    Migration { version: 9, name: "bindings", sql: include_str!("../../../migrations/0009_bindings.sql") },
-    Migration { version: 10, name: "execution_user", sql: include_str!("../../../migrations/0010_execution_user.sql") },
+    // 9 is main's route_strip_prefix (0009_route_strip_prefix.sql), merged separately.
+    Migration { version: 10, name: "bindings", sql: include_str!("../../../migrations/0010_bindings.sql") },
+    Migration { version: 11, name: "execution_user", sql: include_str!("../../../migrations/0011_execution_user.sql") },
     Migration {
-        version: 11,
+        version: 12,
         name: "compatibility_date",
-        sql: include_str!("../../../migrations/0011_compatibility_date.sql"),
+        sql: include_str!("../../../migrations/0012_compatibility_date.sql"),
     },
 ];
 
