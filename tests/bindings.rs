@@ -114,6 +114,9 @@ async fn answer(
     match path.as_str() {
         "/api/redirect-out" => redirect("/admin"),
         "/api/redirect-in" => redirect("/api/echo?from=redirect"),
+        "/api/post-then-get" => {
+            Response::builder().status(303).header("location", "/api/echo?after=post").body(Full::default()).unwrap()
+        }
         "/api/clients/missing" => reply(404, json!({"error": "no such client"})),
         _ => reply(
             if seen.method == "POST" { 201 } else { 200 },
@@ -325,6 +328,12 @@ async fn tokens_carry_tenant_function_and_user_and_verify_with_the_jwks() {
     // A redirect that stays below the base is followed; one that leaves it is refused.
     let out = invoke(&s, &user, "caller", json!({"path": "/redirect-in"})).await;
     assert_eq!(out["output"]["body"]["query"], "from=redirect", "{out}");
+    // A 303 after a POST is followed with a GET without the body.
+    let init = json!({"method": "POST", "headers": {"content-type": "text/plain"}, "body": "once"});
+    let out = invoke(&s, &user, "caller", json!({"path": "/post-then-get", "init": init})).await;
+    assert_eq!(out["output"]["body"]["method"], "GET", "{out}");
+    assert_eq!(out["output"]["body"]["body"], "", "{out}");
+    assert_eq!(host.seen().iter().filter(|h| h.method == "POST" && h.body == "once").count(), 1);
     let before = host.seen().len();
     let out = invoke(&s, &user, "caller", json!({"path": "/redirect-out"})).await;
     let e = out["output"]["error"].as_str().unwrap();

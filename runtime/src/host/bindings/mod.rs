@@ -368,7 +368,7 @@ impl BindingCall {
     ) -> Result<FetchResponse, BindingError> {
         let name = self.binding.name.clone();
         let req_err = |source: FetchError| BindingError::Request { binding: name.clone(), source };
-        let method = fetch::parse_method(&self.method).map_err(req_err)?;
+        let mut method = fetch::parse_method(&self.method).map_err(req_err)?;
         // The guest may not forge who is calling.
         let guest_headers: Vec<_> = self
             .headers
@@ -388,16 +388,18 @@ impl BindingCall {
         headers.insert("traceparent", value(&traceparent(execution))?);
 
         let mut url = self.url;
+        let mut body = self.body;
         let mut redirects = 0;
         loop {
             let mut request = client.request(method.clone(), url.clone()).headers(headers.clone());
-            if !self.body.is_empty() || !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD) {
-                request = request.body(self.body.clone());
+            if !body.is_empty() || !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD) {
+                request = request.body(body.clone());
             }
             let resp = request.send().await.map_err(|e| {
                 req_err(FetchError::Connect { url: "the binding's URL".into(), message: without_url(&e) })
             })?;
-            let location = match resp.status().as_u16() {
+            let status = resp.status().as_u16();
+            let location = match status {
                 301 | 302 | 303 | 307 | 308 => resp.headers().get(header::LOCATION).cloned(),
                 _ => None,
             };
@@ -416,6 +418,21 @@ impl BindingCall {
             redirects += 1;
             if redirects > MAX_REDIRECTS {
                 return Err(BindingError::TooManyRedirects { binding: name });
+            }
+            // As fetch() does (the Fetch standard): after a POST (301/302)
+            // or anything but HEAD (303) the next hop is a GET without the
+            // body, so a host's post-redirect-get never gets the POST twice.
+            let to_get = match status {
+                303 => method != reqwest::Method::HEAD,
+                301 | 302 => method == reqwest::Method::POST,
+                _ => false,
+            };
+            if to_get {
+                method = reqwest::Method::GET;
+                body.clear();
+                for h in ["content-type", "content-encoding", "content-language", "content-location"] {
+                    headers.remove(h);
+                }
             }
             url = next;
         }
