@@ -5,10 +5,12 @@
 //! the box (embedded Postgres and a local blob directory under the data
 //! directory, 127.0.0.1:8080).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use quasm_runtime::BindingConfig;
 use serde::Deserialize;
 
 /// Declares the settings once; generates the struct (clap + serde) and the
@@ -22,6 +24,10 @@ macro_rules! settings {
             #[arg(long, env = "QUASM_CONFIG")]
             #[serde(skip)]
             pub config: Option<PathBuf>,
+            /// Service bindings: `[bindings.NAME]` tables in the file,
+            /// `QUASM_BINDING_<NAME>_<FIELD>` variables (see [`Settings::bindings`]).
+            #[arg(skip)]
+            pub bindings: BTreeMap<String, BindingConfig>,
             $(
                 $(#[doc = $doc])*
                 #[arg(long, env = $env $(, $extra)*)]
@@ -32,7 +38,7 @@ macro_rules! settings {
         impl Settings {
             /// `self` (flags and env) wins over `file`.
             fn or(self, file: Settings) -> Settings {
-                Settings { config: self.config, $( $name: self.$name.or(file.$name), )* }
+                Settings { config: self.config, bindings: file.bindings, $( $name: self.$name.or(file.$name), )* }
             }
         }
     };
@@ -82,6 +88,10 @@ settings! {
     jwt_issuer: String => "QUASM_JWT_ISSUER";
     /// Required `aud` of JWTs.
     jwt_audience: String => "QUASM_JWT_AUDIENCE";
+    /// The JWT claim holding the caller's permissions, passed to functions
+    /// as `ctx.user.permissions` and to host services in binding tokens
+    /// [default: permissions].
+    jwt_permissions_claim: String => "QUASM_JWT_PERMISSIONS_CLAIM";
     /// Master key encrypting secrets at rest (64 hex characters); default:
     /// generated once in the data directory.
     master_key: String => "QUASM_MASTER_KEY";
@@ -142,6 +152,19 @@ impl Settings {
         self.data_dir().join("keys")
     }
 
+    /// Where the keys signing binding tokens live.
+    pub fn binding_keys_dir(&self) -> PathBuf {
+        self.keys_dir().join("bindings")
+    }
+
+    /// The service bindings: the file's `[bindings.NAME]` tables, with
+    /// `QUASM_BINDING_<NAME>_URL`, `_OPENAPI`, `_TIMEOUT_MS` and `_TENANTS`
+    /// (comma-separated) variables over them, field by field. A variable
+    /// for a binding the file lacks declares it.
+    pub fn bindings(&self) -> anyhow::Result<BTreeMap<String, BindingConfig>> {
+        bindings_with_env(self.bindings.clone(), std::env::vars())
+    }
+
     /// The HS256 secret: configured, else the data directory's key
     /// (created on first use). The flag says whether it was just created.
     pub fn hs256_secret(&self) -> anyhow::Result<(Vec<u8>, bool)> {
@@ -169,6 +192,7 @@ impl Settings {
             issuer: self.jwt_issuer.clone(),
             audience: self.jwt_audience.clone(),
             leeway_secs: 30,
+            permissions_claim: self.jwt_permissions_claim.clone(),
         }
     }
 
@@ -224,6 +248,34 @@ impl Settings {
     }
 }
 
+fn bindings_with_env(
+    mut out: BTreeMap<String, BindingConfig>,
+    vars: impl Iterator<Item = (String, String)>,
+) -> anyhow::Result<BTreeMap<String, BindingConfig>> {
+    const FIELDS: [&str; 4] = ["_URL", "_OPENAPI", "_TIMEOUT_MS", "_TENANTS"];
+    for (key, value) in vars {
+        let Some(rest) = key.strip_prefix("QUASM_BINDING_") else { continue };
+        let Some((name, field)) = FIELDS.iter().find_map(|f| rest.strip_suffix(f).map(|n| (n, *f))) else {
+            anyhow::bail!("{key}: expected QUASM_BINDING_<NAME>_URL, _OPENAPI, _TIMEOUT_MS or _TENANTS");
+        };
+        let b = out.entry(name.to_owned()).or_default();
+        match field {
+            "_URL" => b.url = value,
+            "_OPENAPI" => b.openapi = Some(value.into()),
+            "_TIMEOUT_MS" => b.timeout_ms = Some(value.parse().with_context(|| format!("{key}: not a number"))?),
+            _ => {
+                b.tenants = Some(value.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect())
+            }
+        }
+    }
+    for (name, b) in &out {
+        if b.url.is_empty() {
+            anyhow::bail!("binding {name}: url is missing (bindings.{name}.url or QUASM_BINDING_{name}_URL)");
+        }
+    }
+    Ok(out)
+}
+
 /// Parses `30s`, `15m`, `12h`, `7d` (and combinations like `1h30m`).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{s:?} is not a duration like 30m, 12h or 7d: {e}"))
@@ -263,6 +315,36 @@ mod tests {
         let t = T::try_parse_from(["x", "--config", file.to_str().unwrap()]).unwrap();
         let e = format!("{:#}", t.s.load().unwrap_err());
         assert!(e.contains("unknown field `listne`"), "{e}");
+    }
+
+    #[test]
+    fn bindings_from_the_file_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("quasm.toml");
+        std::fs::write(
+            &file,
+            "[bindings.HOST]\nurl = \"http://127.0.0.1:9000/api\"\ntimeout_ms = 2000\ntenants = [\"acme\"]\n",
+        )
+        .unwrap();
+        let t = T::try_parse_from(["x", "--config", file.to_str().unwrap()]).unwrap();
+        let s = t.s.load().unwrap();
+        let vars = [
+            ("QUASM_BINDING_HOST_TENANTS", "acme, beta"),
+            ("QUASM_BINDING_MAIL_SERVICE_URL", "http://mail.internal"),
+            ("QUASM_OTHER", "ignored"),
+        ];
+        let b =
+            bindings_with_env(s.bindings.clone(), vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+        assert_eq!(b["HOST"].url, "http://127.0.0.1:9000/api");
+        assert_eq!(b["HOST"].timeout_ms, Some(2000));
+        assert_eq!(b["HOST"].tenants.as_deref(), Some(&["acme".to_owned(), "beta".to_owned()][..]), "env wins");
+        assert_eq!(b["MAIL_SERVICE"].url, "http://mail.internal");
+        let bad = [("QUASM_BINDING_HOST_COLOR", "red")];
+        let e = bindings_with_env(BTreeMap::new(), bad.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        assert!(e.unwrap_err().to_string().contains("QUASM_BINDING_HOST_COLOR"));
+        let partial = [("QUASM_BINDING_X_TIMEOUT_MS", "5")];
+        let e = bindings_with_env(BTreeMap::new(), partial.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        assert!(e.unwrap_err().to_string().contains("binding X: url is missing"));
     }
 
     #[test]

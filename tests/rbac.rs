@@ -94,6 +94,7 @@ fn matrix() -> Vec<(&'static str, &'static str, Option<Value>, &'static str, u16
         ("GET", "/audit", None, "admin", 200),
         ("GET", "/stats", None, "viewer", 200),
         ("GET", "/whoami", None, "viewer", 200),
+        ("GET", "/types", None, "viewer", 200),
     ]
 }
 

@@ -12,7 +12,7 @@ const ITEMS: &str = r#"export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
     const body = JSON.stringify({ id: ctx.params?.id, method: request.method, path: url.pathname,
-                                  q: url.searchParams.get("q"), caller: ctx.caller ?? null,
+                                  q: url.searchParams.get("q"), caller: ctx.user?.id ?? null,
                                   trigger: ctx.trigger, agent: request.headers.get("x-test") });
     return new Response(body, { status: 201, headers: { "content-type": "application/json", "x-custom": "yes" } });
   },
@@ -26,7 +26,7 @@ const ECHO: &str = r#"export default {
 };"#;
 
 const WHOAMI: &str = r#"export default {
-  async fetch(request, env, ctx) { return Response.json({ caller: ctx.caller ?? null, tenant: ctx.tenant }); },
+  async fetch(request, env, ctx) { return Response.json({ caller: ctx.user?.id ?? null, tenant: ctx.tenant }); },
 };"#;
 
 const THROWS: &str = r#"export default {

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use quasm_runtime::{HandlerKind, HttpRequest, InvocationObserver};
+use quasm_runtime::{HandlerKind, HttpRequest, InvocationObserver, InvocationUser};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -108,7 +108,8 @@ pub fn cron_reference(schedule_id: i64, slot_at: DateTime<Utc>) -> String {
 pub struct HttpRoute {
     pub route_id: i64,
     pub params: BTreeMap<String, String>,
-    pub caller: Option<String>,
+    /// Who called a `jwt` or `api_key` route.
+    pub user: Option<InvocationUser>,
     /// Set when the function's `request.url` is not the URL as received.
     pub original_url: Option<String>,
     /// The route's success sample rate (the function's when `None`).
@@ -140,6 +141,10 @@ pub struct Call {
     pub execution_id: Option<Uuid>,
     pub observer: Option<Arc<dyn InvocationObserver>>,
     pub cancel: Option<Arc<AtomicBool>>,
+    /// The user or API key that started it (`ctx.user`, the record's
+    /// `started_by`); none for cron slots, event deliveries and public
+    /// routes.
+    pub user: Option<InvocationUser>,
 }
 
 impl Call {
@@ -155,6 +160,7 @@ impl Call {
             execution_id: None,
             observer: None,
             cancel: None,
+            user: None,
         }
     }
 
@@ -166,11 +172,13 @@ impl Call {
         route: HttpRoute,
         request: HttpRequest,
     ) -> Self {
-        let HttpRoute { route_id, params, caller, original_url, sample_rate } = route;
+        let HttpRoute { route_id, params, user, original_url, sample_rate } = route;
+        let caller = user.as_ref().map(|u| u.id.clone());
         let trigger = TriggerContext::Http { route_id, params, caller, original_url };
         let record = Record::Sampled { rate: sample_rate, wait: false };
         let mut call = Self::new(tenant.into(), function.into(), trigger, HandlerKind::Fetch, record);
         call.request = Some(request);
+        call.user = user;
         call
     }
 
@@ -180,28 +188,25 @@ impl Call {
     pub fn invoke(
         tenant: impl Into<String>,
         function: impl Into<String>,
-        caller: impl Into<String>,
+        user: InvocationUser,
         handler: HandlerKind,
         input: Value,
     ) -> Self {
-        let trigger = TriggerContext::Invoke { caller: caller.into() };
+        let trigger = TriggerContext::Invoke { caller: user.id.clone() };
         let record = Record::Sampled { rate: Some(1.0), wait: true };
         let mut call = Self::new(tenant.into(), function.into(), trigger, handler, record);
         call.input = input;
+        call.user = Some(user);
         call
     }
 
     /// A manual run of the `run` handler, recorded durably (watchable and
     /// cancellable while it runs).
-    pub fn manual(
-        tenant: impl Into<String>,
-        function: impl Into<String>,
-        caller: impl Into<String>,
-        input: Value,
-    ) -> Self {
-        let trigger = TriggerContext::Manual { caller: caller.into() };
+    pub fn manual(tenant: impl Into<String>, function: impl Into<String>, user: InvocationUser, input: Value) -> Self {
+        let trigger = TriggerContext::Manual { caller: user.id.clone() };
         let mut call = Self::new(tenant.into(), function.into(), trigger, HandlerKind::Run, Record::Durable);
         call.input = input;
+        call.user = Some(user);
         call
     }
 

@@ -20,6 +20,10 @@ pub struct Deployed {
     /// Variables and decrypted secrets, as the function's `env` sees them.
     pub env: BTreeMap<String, String>,
     pub success_sample_rate: f32,
+    /// Service bindings it was granted.
+    pub bindings: Vec<String>,
+    /// `YYYY-MM-DD`: the gated behaviour it sees.
+    pub compatibility_date: String,
 }
 
 impl Controller {
@@ -79,6 +83,8 @@ impl Controller {
             spec,
             env,
             success_sample_rate: f.function.success_sample_rate,
+            bindings: f.function.bindings,
+            compatibility_date: f.function.compatibility_date.format("%Y-%m-%d").to_string(),
         }))
     }
 }

@@ -60,6 +60,8 @@ pub struct ExecutionRecord {
     pub logs: serde_json::Value,
     pub logs_truncated: bool,
     pub error: Option<serde_json::Value>,
+    /// The user or API key that started it (`ctx.user.id`).
+    pub started_by: Option<String>,
 }
 
 impl ExecutionRecord {
@@ -96,6 +98,7 @@ impl ExecutionRecord {
             logs: serde_json::Value::Array(Vec::new()),
             logs_truncated: false,
             error: None,
+            started_by: None,
         }
     }
 }
@@ -123,6 +126,9 @@ pub struct Execution {
     pub logs: Option<serde_json::Value>,
     pub logs_truncated: bool,
     pub error: Option<serde_json::Value>,
+    /// The user or API key that started it; null for cron, events and
+    /// public routes.
+    pub started_by: Option<String>,
 }
 
 /// `GET /api/v1/executions` filters.
@@ -137,6 +143,8 @@ pub struct ExecutionQuery {
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<Uuid>,
+    /// Only executions this user (or `api-key:<id>`) started.
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -292,7 +300,7 @@ fn stripped(r: &ExecutionRecord, e: &ControllerError) -> ExecutionRecord {
 
 const COPY_SQL: &str = "COPY executions (id, tenant_id, function_id, function_name, version, trigger, trigger_ref, \
     status, created_at, started_at, finished_at, duration_us, cpu_time_us, peak_memory_bytes, input, input_key, \
-    output, output_key, logs, logs_truncated, error) FROM STDIN BINARY";
+    output, output_key, logs, logs_truncated, error, started_by) FROM STDIN BINARY";
 
 const COPY_TYPES: &[Type] = &[
     Type::UUID,
@@ -316,6 +324,7 @@ const COPY_TYPES: &[Type] = &[
     Type::JSONB,
     Type::BOOL,
     Type::JSONB,
+    Type::TEXT,
 ];
 
 /// Moves an oversized input/output to the blob store, leaving its key.
@@ -384,6 +393,7 @@ async fn write_batch(
                 &Jsonb(&r.logs),
                 &r.logs_truncated,
                 &jsonb::opt(&r.error),
+                &r.started_by,
             ])
             .await?;
     }
@@ -402,8 +412,8 @@ impl Controller {
         let db = self.db().await?;
         db.execute(
             "INSERT INTO executions (id, tenant_id, function_id, function_name, version, trigger, trigger_ref, status,
-                                     created_at, started_at, input, node_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                     created_at, started_at, input, node_id, started_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             &[
                 &r.id,
                 &r.tenant,
@@ -417,6 +427,7 @@ impl Controller {
                 &r.started_at,
                 &jsonb::opt(&r.input),
                 &self.node_id(),
+                &r.started_by,
             ],
         )
         .await?;
@@ -485,10 +496,10 @@ impl Controller {
                      WHERE tenant_id = $1 AND ($2::text IS NULL OR function_name = $2)
                        AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR trigger = $4)
                        AND ($5::timestamptz IS NULL OR created_at >= $5) AND ($6::timestamptz IS NULL OR created_at < $6)
-                       AND ($7::uuid IS NULL OR id < $7)
+                       AND ($7::uuid IS NULL OR id < $7) AND ($9::text IS NULL OR started_by = $9)
                      ORDER BY id DESC LIMIT $8"
                 ),
-                &[&tenant, &q.function, &q.status, &q.trigger, &q.since, &q.until, &q.cursor, &(limit + 1)],
+                &[&tenant, &q.function, &q.status, &q.trigger, &q.since, &q.until, &q.cursor, &(limit + 1), &q.user],
             )
             .await?;
         let mut executions: Vec<Execution> = rows.iter().map(|r| from_row(r, false)).collect();
@@ -506,8 +517,8 @@ impl Controller {
             .await?
             .ok_or_else(|| ControllerError::not_found("execution", id.to_string()))?;
         let mut e = from_row(&row, true);
-        // Columns after SUMMARY (0..=13): input 14, input_key 15, output 16, output_key 17, logs 18.
-        for (value, key) in [(&mut e.input, row.get::<_, Option<String>>(15)), (&mut e.output, row.get(17))] {
+        // Columns after SUMMARY (0..=14): input 15, input_key 16, output 17, output_key 18, logs 19.
+        for (value, key) in [(&mut e.input, row.get::<_, Option<String>>(16)), (&mut e.output, row.get(18))] {
             if let Some(key) = key {
                 if let Some(bytes) = self.blobs.get(&key).await? {
                     *value = serde_json::from_slice(&bytes).ok();
@@ -519,7 +530,7 @@ impl Controller {
 }
 
 const SUMMARY: &str = "id, function_name, version, trigger, trigger_ref, status, created_at, started_at, finished_at, \
-                       duration_us, cpu_time_us, peak_memory_bytes, logs_truncated, error";
+                       duration_us, cpu_time_us, peak_memory_bytes, logs_truncated, error, started_by";
 
 fn from_row(r: &tokio_postgres::Row, full: bool) -> Execution {
     let us = |v: Option<i64>| v.map(|v| v as f64 / 1000.0);
@@ -538,8 +549,9 @@ fn from_row(r: &tokio_postgres::Row, full: bool) -> Execution {
         peak_memory_bytes: r.get(11),
         logs_truncated: r.get(12),
         error: jsonb::get_opt(r, 13),
-        input: if full { jsonb::get_opt(r, 14) } else { None },
-        output: if full { jsonb::get_opt(r, 16) } else { None },
-        logs: if full { Some(jsonb::get(r, 18)) } else { None },
+        started_by: r.get(14),
+        input: if full { jsonb::get_opt(r, 15) } else { None },
+        output: if full { jsonb::get_opt(r, 17) } else { None },
+        logs: if full { Some(jsonb::get(r, 19)) } else { None },
     }
 }

@@ -30,6 +30,11 @@ pub struct CreateFunction {
     pub enabled: Option<bool>,
     pub isolation: Option<Isolation>,
     pub success_sample_rate: Option<f32>,
+    /// Service bindings the function may use (`env.NAME`).
+    #[serde(default)]
+    pub bindings: Vec<String>,
+    /// `YYYY-MM-DD`; default: today (UTC).
+    pub compatibility_date: Option<String>,
     /// Message of version 1.
     pub message: Option<String>,
 }
@@ -48,6 +53,8 @@ pub struct UpdateFunction {
     pub enabled: Option<bool>,
     pub isolation: Option<Isolation>,
     pub success_sample_rate: Option<f32>,
+    pub bindings: Option<Vec<String>>,
+    pub compatibility_date: Option<String>,
 }
 
 /// A function as the API shows it. Secrets appear by name only.
@@ -63,6 +70,9 @@ pub struct Function {
     pub isolation: Isolation,
     pub live_version: Option<i32>,
     pub success_sample_rate: f32,
+    pub bindings: Vec<String>,
+    /// Which gated behaviour changes of the in-function API it sees.
+    pub compatibility_date: chrono::NaiveDate,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -75,7 +85,7 @@ pub(crate) struct FunctionRow {
 }
 
 const COLUMNS: &str = "id, name, description, tags, enabled, limits, env, secrets, isolation, live_version, \
-                       success_sample_rate, created_at, updated_at";
+                       success_sample_rate, created_at, updated_at, bindings, compatibility_date";
 
 fn parse_isolation(s: &str) -> Isolation {
     if s == "warm" {
@@ -118,6 +128,8 @@ impl Controller {
                 success_sample_rate: r.get(10),
                 created_at: r.get(11),
                 updated_at: r.get(12),
+                bindings: r.get(13),
+                compatibility_date: r.get(14),
             },
         })
     }
@@ -156,6 +168,11 @@ impl Controller {
         self.check_limits(&limits)?;
         let rate = req.success_sample_rate.unwrap_or(1.0);
         validate::sample_rate("success_sample_rate", rate)?;
+        crate::bindings::check(self.runtime.bindings(), &actor.tenant, &req.bindings)?;
+        let compatibility_date = match &req.compatibility_date {
+            Some(d) => crate::compat::date(d)?,
+            None => chrono::Utc::now().date_naive(),
+        };
         // Compile and store the bundle before touching the database: a
         // crash in between leaves only an unreferenced blob.
         let prepared = self.prepare_version(&req.name, &req.code).await?;
@@ -170,8 +187,8 @@ impl Controller {
         let row = tx
             .query_opt(
                 "INSERT INTO functions (tenant_id, name, description, tags, enabled, limits, env, secrets, isolation,
-                                        success_sample_rate, live_version)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)
+                                        success_sample_rate, live_version, bindings, compatibility_date)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12)
                  ON CONFLICT (tenant_id, name) DO NOTHING RETURNING id",
                 &[
                     &actor.tenant,
@@ -184,6 +201,8 @@ impl Controller {
                     &sealed,
                     &isolation,
                     &rate,
+                    &req.bindings,
+                    &compatibility_date,
                 ],
             )
             .await?
@@ -224,6 +243,10 @@ impl Controller {
         if let Some(r) = req.success_sample_rate {
             validate::sample_rate("success_sample_rate", r)?;
         }
+        if let Some(b) = &req.bindings {
+            crate::bindings::check(self.runtime.bindings(), &actor.tenant, b)?;
+        }
+        let compatibility_date = req.compatibility_date.as_deref().map(crate::compat::date).transpose()?;
         let mut db = self.db().await?;
         let tx = db.transaction().await?;
         let current = self.function_row(&tx, &actor.tenant, name, true).await?;
@@ -265,6 +288,14 @@ impl Controller {
             f.success_sample_rate = r;
             changed.push("success_sample_rate");
         }
+        if let Some(b) = req.bindings {
+            f.bindings = b;
+            changed.push("bindings");
+        }
+        if let Some(d) = compatibility_date {
+            f.compatibility_date = d;
+            changed.push("compatibility_date");
+        }
         if let Some(updates) = req.secrets {
             let mut all = match &sealed {
                 Some(s) => self.secrets.open(s)?,
@@ -288,7 +319,8 @@ impl Controller {
         }
         tx.execute(
             "UPDATE functions SET description = $3, tags = $4, env = $5, limits = $6, enabled = $7, isolation = $8,
-                    success_sample_rate = $9, secrets = $10, updated_at = now()
+                    success_sample_rate = $9, secrets = $10, bindings = $11, compatibility_date = $12,
+                    updated_at = now()
              WHERE tenant_id = $1 AND name = $2",
             &[
                 &actor.tenant,
@@ -301,6 +333,8 @@ impl Controller {
                 &isolation_str(f.isolation),
                 &f.success_sample_rate,
                 &sealed,
+                &f.bindings,
+                &f.compatibility_date,
             ],
         )
         .await?;

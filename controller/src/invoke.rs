@@ -48,11 +48,23 @@ impl Controller {
         let trigger_ref = Some(call.trigger.reference());
         let input = std::mem::take(&mut call.input);
         let saved_input = (!input.is_null()).then(|| input.clone());
+        let started_by = call.user.as_ref().map(|u| u.id.clone());
         // Built only when it is written: most successful calls of a sampled
         // route are never recorded.
         let new_record = |status: &'static str| {
             let input = saved_input.clone();
-            ExecutionRecord::unfinished(id, &tenant, &deployed, trigger, trigger_ref.clone(), status, created_at, input)
+            let mut r = ExecutionRecord::unfinished(
+                id,
+                &tenant,
+                &deployed,
+                trigger,
+                trigger_ref.clone(),
+                status,
+                created_at,
+                input,
+            );
+            r.started_by.clone_from(&started_by);
+            r
         };
         // Durable runs can be watched and cancelled until their final
         // record is written (the guard unregisters on return).
@@ -80,11 +92,14 @@ impl Controller {
                 function: deployed.name.clone(),
                 version: deployed.version as u64,
                 trigger: trigger.as_str().to_owned(),
+                user: call.user.take(),
                 extra: call.trigger.ctx_fields(),
             },
             services: self.services.clone(),
             observer: call.observer.take(),
             cancel: call.cancel.take(),
+            bindings: deployed.bindings.clone(),
+            compatibility_date: Some(deployed.compatibility_date.clone()),
         };
         let result = self.runtime.invoke(&deployed.spec, request).await;
 
@@ -141,8 +156,9 @@ impl Controller {
         let now = Utc::now();
         let input = (!call.input.is_null()).then(|| call.input.clone());
         let (trigger, trigger_ref) = (call.trigger.trigger(), Some(call.trigger.reference()));
-        let record =
+        let mut record =
             ExecutionRecord::unfinished(id, &call.tenant, &deployed, trigger, trigger_ref, "queued", now, input);
+        record.started_by = call.user.as_ref().map(|u| u.id.clone());
         self.insert_record(&record).await?;
         // Cancellable from now on, before it starts.
         self.live.queue(id);

@@ -6,8 +6,7 @@
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use quasm_runtime::host::services::KvPage;
-use quasm_runtime::KvStore;
+use quasm_runtime::{KvError, KvPage, KvStore};
 
 use crate::store::{connect, describe};
 
@@ -15,16 +14,16 @@ pub(crate) struct PostgresKv {
     pub db: deadpool_postgres::Pool,
 }
 
-/// What the function sees when storage fails: never internals.
-fn failed(op: &str, e: impl std::fmt::Display) -> String {
+/// What the function sees when storage fails: never internals (logged here).
+fn failed(op: &'static str, e: impl std::fmt::Display) -> KvError {
     tracing::warn!("env.KV.{op}: {e}");
-    format!("env.KV.{op} failed: storage unavailable")
+    KvError::Unavailable { op }
 }
 
 const LIVE: &str = "(expires_at IS NULL OR expires_at > now())";
 
 impl KvStore for PostgresKv {
-    fn get(&self, tenant: &str, key: &str) -> BoxFuture<'static, Result<Option<Vec<u8>>, String>> {
+    fn get(&self, tenant: &str, key: &str) -> BoxFuture<'static, Result<Option<Vec<u8>>, KvError>> {
         let (db, tenant, key) = (self.db.clone(), tenant.to_owned(), key.to_owned());
         Box::pin(async move {
             let c = connect(&db).await.map_err(|e| failed("get", e))?;
@@ -45,7 +44,7 @@ impl KvStore for PostgresKv {
         key: &str,
         value: Vec<u8>,
         ttl: Option<Duration>,
-    ) -> BoxFuture<'static, Result<(), String>> {
+    ) -> BoxFuture<'static, Result<(), KvError>> {
         let (db, tenant, key) = (self.db.clone(), tenant.to_owned(), key.to_owned());
         let ttl = ttl.map(|t| t.as_secs_f64());
         Box::pin(async move {
@@ -63,7 +62,7 @@ impl KvStore for PostgresKv {
         })
     }
 
-    fn delete(&self, tenant: &str, key: &str) -> BoxFuture<'static, Result<(), String>> {
+    fn delete(&self, tenant: &str, key: &str) -> BoxFuture<'static, Result<(), KvError>> {
         let (db, tenant, key) = (self.db.clone(), tenant.to_owned(), key.to_owned());
         Box::pin(async move {
             let c = connect(&db).await.map_err(|e| failed("delete", e))?;
@@ -80,7 +79,7 @@ impl KvStore for PostgresKv {
         prefix: &str,
         limit: usize,
         cursor: Option<String>,
-    ) -> BoxFuture<'static, Result<KvPage, String>> {
+    ) -> BoxFuture<'static, Result<KvPage, KvError>> {
         let (db, tenant) = (self.db.clone(), tenant.to_owned());
         // LIKE with the prefix's own wildcards escaped.
         let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));

@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;
+mod bindings;
 pub mod blob;
 pub mod bundle;
 pub mod cache;
@@ -16,6 +17,7 @@ pub mod call;
 pub mod changes;
 pub mod check;
 mod commit;
+mod compat;
 pub mod dead_letters;
 pub mod deployed;
 pub mod error;

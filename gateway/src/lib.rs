@@ -97,7 +97,8 @@ impl Gateway {
                 .await?
                 .ok_or_else(|| Problem::unauthenticated("unknown, revoked or expired API key"))?;
             let roles = grant.roles.iter().filter_map(|r| r.parse::<Role>().ok()).collect();
-            let principal = Principal { tenant: grant.tenant, subject: format!("api-key:{}", grant.id), roles };
+            let subject = format!("api-key:{}", grant.id);
+            let principal = Principal { tenant: grant.tenant, subject, roles, permissions: Vec::new() };
             return Ok((principal, Credential::ApiKey));
         }
         if header_is_key {

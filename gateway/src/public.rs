@@ -67,7 +67,7 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
             if p.tenant != tenant {
                 return Err(Problem::unauthenticated("the credential belongs to another tenant"));
             }
-            Some(p.subject)
+            Some(p)
         }
     };
     gw.rate_limit(tenant, Some(&route.function))?;
@@ -102,7 +102,7 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
     let matched = HttpRoute {
         route_id: route.id,
         params: found.params.into_iter().collect(),
-        caller,
+        user: caller.map(|p| p.user()),
         original_url,
         sample_rate: route.success_sample_rate,
     };

@@ -144,6 +144,11 @@ async fn route(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, sche
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", format!("database: {e}")).into_response()
             }
         },
+        // The public keys of binding tokens, for host services to verify them.
+        (&Method::GET, "/.well-known/jwks.json") => {
+            let jwks = gw.controller.runtime().bindings().jwks();
+            text(StatusCode::OK, "application/json", jwks.to_string())
+        }
         (&Method::GET, "/metrics") => {
             let body = gw.controller.metrics().render(gw.controller.runtime().pool().stats());
             text(StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", body)

@@ -80,7 +80,7 @@ fn verifier(config: JwtConfig) -> JwtVerifier {
 }
 
 fn acme_alice(roles: Vec<Role>) -> Principal {
-    Principal { tenant: "acme".into(), subject: "alice".into(), roles }
+    Principal { tenant: "acme".into(), subject: "alice".into(), roles, permissions: vec![] }
 }
 
 // --- Round trips per key type -------------------------------------------

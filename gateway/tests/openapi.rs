@@ -23,6 +23,7 @@ const OTHER: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
+    ("GET", "/.well-known/jwks.json"),
     ("GET", "/fn/{tenant}/{path}"),
     ("PUT", "/fn/{tenant}/{path}"),
     ("POST", "/fn/{tenant}/{path}"),
@@ -34,7 +35,7 @@ const OTHER: &[(&str, &str)] = &[
 ];
 
 /// Served without a credential.
-const NO_CREDENTIAL: &[&str] = &["/api/v1/openapi.json", "/healthz", "/readyz", "/metrics"];
+const NO_CREDENTIAL: &[&str] = &["/api/v1/openapi.json", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 

@@ -2,7 +2,8 @@
 // default readers, tee, pipes and async iteration; WritableStream;
 // TransformStream; TextEncoderStream / TextDecoderStream; the queuing
 // strategies) and what Body needs of them. Bodies reach the host as bytes:
-// a stream body is read to the end first (see drain in prelude.js).
+// a stream body is read to the end first (see drain in prelude.js), or a
+// fetch handler's response body goes out chunk by chunk (sendBody below).
 // Simplifications: no BYOB readers, and a TransformStream applies no
 // backpressure to its writable side (writes never wait for a reader).
 (I => {
@@ -475,5 +476,30 @@ const classes = { ReadableStream, ReadableStreamDefaultReader, ReadableStreamDef
   WritableStreamDefaultController, TransformStream, TransformStreamDefaultController, TextEncoderStream, TextDecoderStream,
   ByteLengthQueuingStrategy, CountQueuingStrategy };
 for (const k in classes) def(classes[k].prototype, Symbol.toStringTag, k);
-return { ...classes, PLATFORM: Object.values(classes), isStream: v => v instanceof ReadableStream, streamOf, readAll, disturbed: s => RS(s).disturbed };
+// A Response whose body is a stream goes to the client chunk by chunk when
+// the host can stream it (a public route: server-sent events, downloads);
+// otherwise it is read to the end and returned whole. Once streamed, the
+// Response returns with an empty body: the host has sent it already.
+async function sendBody(r) {
+  const { bodyStream, bodySet, resParts, drain, hcall, dec } = I;
+  const s = bodyStream(r);
+  if (!s || r.bodyUsed || r.type === 'error') return r; // response() reports the last two
+  const [status, statusText, h] = resParts(r);
+  const headers = typeof h === 'string' ? (h ? [['content-type', h]] : []) : h;
+  if (dec(hcall('response.start', { status, statusText, headers })) !== '1') return drain(r);
+  const rd = s.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await rd.read();
+      if (done) break;
+      const u = view(value);
+      if (!u) throw new TypeError(`A body stream must yield Uint8Array chunks, got ${typeName(value)}`);
+      // '0': the client went away; stop the source and end quietly.
+      if (u.length && dec(hcall('response.chunk', null, u)) !== '1') { rd.cancel().catch(() => {}); break; }
+    }
+  } finally { rd.releaseLock(); }
+  bodySet(r, null, false);
+  return r;
+}
+return { ...classes, PLATFORM: Object.values(classes), isStream: v => v instanceof ReadableStream, streamOf, readAll, sendBody, disturbed: s => RS(s).disturbed };
 })

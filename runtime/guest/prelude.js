@@ -785,20 +785,23 @@ class Response extends Body {
 function fetch(input, init) {
   let req;
   try { req = new Request(input, init); } catch (e) { return Promise.reject(e); }
-  return bodyStream(req) ? Promise.resolve(drain(req)).then(send) : send(req);
+  return bodyStream(req) ? Promise.resolve(drain(req)).then(r => send(r)) : send(req);
 }
-function send(req) {
+// `via` = [binding name, path] sends through a service binding (the host
+// joins the path below the binding's URL); the Response then has no URL.
+function send(req, via) {
   return new Promise((res, rej) => {
     const sig = req.signal;
     if (sig.aborted) return rej(sig.reason);
-    const arg = jstr({ method: req.method, url: req.url, headers: hList(req.headers), redirect: req.redirect });
+    const parts = { method: req.method, headers: hList(req.headers), redirect: req.redirect };
+    const arg = jstr(via ? { binding: via[0], path: via[1], ...parts } : { url: req.url, ...parts });
     const done = () => sig.removeEventListener('abort', onAbort);
-    const id = hstart('fetch', arg, bodyOf(req) ?? undefined, (meta, bytes) => {
+    const id = hstart(via ? 'binding_fetch' : 'fetch', arg, bodyOf(req) ?? undefined, (meta, bytes) => {
       done();
       try {
         const m = jparse(meta), s = m.status;
         const b = NULL_BODY.includes(s) || req.method === 'HEAD' ? null : bytes || new Uint8Array(0);
-        res(new Response(RAW, { s, t: m.statusText || '', h: hFrom(m.headers || [], true), url: m.url || req.url, red: !!m.redirected, b }));
+        res(new Response(RAW, { s, t: m.statusText || '', h: hFrom(m.headers || [], true), url: via ? '' : m.url || req.url, red: !!m.redirected, b }));
       } catch (e) { rej(e); }
     }, msg => { done(); rej(new TypeError(msg)); });
     const onAbort = () => { pending.delete(id); rej(sig.reason); };
@@ -1019,6 +1022,19 @@ class EventsBinding {
 }
 const KV = freeze(new KVNamespace(RAW)), EVENTS = freeze(new EventsBinding(RAW));
 
+// ---- deprecations ------------------------------------------------------------------
+// A deprecated API still works for functions whose compatibility date
+// predates its removal, and logs one warning per invocation naming the
+// replacement (gated changes: runtime/src/compat.rs).
+const warned = new Set();
+function deprecate(o, k, instead) {
+  const v = o[k], what = `ctx.${k}`;
+  dp(o, k, { get() {
+    if (!warned.has(what)) { warned.add(what); console.warn(`[quasm] ${what} is deprecated: use ${instead} (functions with a compatibility_date from 2026-12-04 no longer have it)`); }
+    return v;
+  }, enumerable: true, configurable: true });
+}
+
 // ---- entry points for the shim ---------------------------------------------------
 const KINDS = ['run', 'fetch', 'scheduled', 'event'];
 const HANDLER_MSG = 'the module must export default an object with handlers (fetch, scheduled, event, run) or a function';
@@ -1178,7 +1194,11 @@ function invoke(kind, input, body, desc, env, ctx) {
   const fn = desc.sw ? swDispatch : desc.fn || desc.obj[name];
   if (typeof fn !== 'function' || (desc.sw && !swl[name]?.length))
     throw new TypeError(`function has no "${name}" handler${desc.sw ? ` (no addEventListener("${name}", ...) listener)` : ''}`);
+  // Service bindings arrive as descriptors (objects; plain variables are strings).
+  for (const k in env) { const v = env[k]; if (v !== null && typeof v === 'object') env[k] = lazy('bindings').binding(k, v); }
   env.KV = KV; env.EVENTS = EVENTS;
+  if (warned.size) warned.clear();
+  if (ctx.caller !== undefined) deprecate(ctx, 'caller', 'ctx.user.id');
   waits = [];
   const arg = kind === 0 ? input : kind === 1 ? incoming(input, body) : camelKeys(input);
   let value;
@@ -1190,35 +1210,12 @@ function invoke(kind, input, body, desc, env, ctx) {
   // A Response with a stream body streams out, or is read to the end first
   // (streams exist once loaded).
   if (kind === 1 && mods.streams) {
+    const { sendBody } = mods.streams;
     if (thenable) value = value.then(v => v instanceof Response ? sendBody(v) : v);
     else if (value instanceof Response && bodyStream(value)) { value = sendBody(value); thenable = true; }
   }
   if (!thenable && !waits.length) return value;
   return settleAll(value, waits);
-}
-// A Response whose body is a stream goes to the client chunk by chunk when
-// the host can stream it (a public route: server-sent events, downloads);
-// otherwise it is read to the end and returned whole. Once streamed, the
-// Response returns with an empty body: the host has sent it already.
-async function sendBody(r) {
-  const s = bodyStream(r);
-  if (!s || r.bodyUsed || r.type === 'error') return r; // response() reports the last two
-  const [status, statusText, h] = resParts(r);
-  const headers = typeof h === 'string' ? (h ? [['content-type', h]] : []) : h;
-  if (dec(hcall('response.start', { status, statusText, headers })) !== '1') return drain(r);
-  const rd = s.getReader();
-  try {
-    for (;;) {
-      const { value, done } = await rd.read();
-      if (done) break;
-      const u = view(value);
-      if (!u) throw new TypeError(`A body stream must yield Uint8Array chunks, got ${typeName(value)}`);
-      // '0': the client went away; stop the source and end quietly.
-      if (u.length && dec(hcall('response.chunk', null, u)) !== '1') { rd.cancel().catch(() => {}); break; }
-    }
-  } finally { rd.releaseLock(); }
-  bodySet(r, null, false);
-  return r;
 }
 // Resolves with the handler's value once every waitUntil promise settled
 // (waitUntil may add more while we wait).
@@ -1296,7 +1293,7 @@ for (const [n, ks] of [['crypto', ['SubtleCrypto', 'CryptoKey']], ['form', ['Blo
     'WritableStreamDefaultWriter', 'TransformStream', 'TextEncoderStream', 'TextDecoderStream',
     'ByteLengthQueuingStrategy', 'CountQueuingStrategy']]]) for (const k of ks) lazyGlobal(k, n);
 // What the lazy parts may use of this file.
-I = freeze({ RAW, H, enc, dec, utf8, view, bytesOf, toAB, b64, need, dom, typeName, jstr, jparse, def, dp, INSPECT, dict, usv,
+I = freeze({ RAW, H, enc, dec, utf8, view, bytesOf, toAB, b64, need, dom, typeName, jstr, jparse, def, dp, INSPECT, dict, usv, send, bodyStream, bodySet, resParts, drain, Request,
   illegal, parseQS, hcall, fmt, dataProp, lazy, streamOf: b => lazy('streams').streamOf(b), mods });
 // A job (microtask) that threw: logged like a throwing timer callback.
 function uncaught(e) { console.error('Uncaught', e); }

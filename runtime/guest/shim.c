@@ -751,8 +751,10 @@ EXPORT("qz_load") int32_t qz_load(const uint8_t *bc, uint32_t len) {
 
 // Builds env and ctx from the host's bindings: entries of
 //   tag u8 | key_len u32 | key | value_len u32 | value | NUL
-// with tag 'E' (env string), 's' (ctx string), 'n' (ctx number) or 'j' (ctx
-// JSON). Native construction avoids a JSON round trip on every call.
+// with tag 'E' (env string), 'B' (env service binding: its JSON descriptor,
+// which the prelude turns into the binding object), 's' (ctx string), 'n'
+// (ctx number) or 'j' (ctx JSON). Native construction avoids a JSON round
+// trip on every call.
 static int build_bindings(const uint8_t *p, uint32_t n, JSValue *env, JSValue *cx) {
     *env = JS_NewObject(ctx);
     *cx = JS_NewObjectProto(ctx, ctx_proto);
@@ -775,6 +777,7 @@ static int build_bindings(const uint8_t *p, uint32_t n, JSValue *env, JSValue *c
         switch (tag) {
         case 'E': case 's': val = JS_NewStringLen(ctx, v, vl); break;
         case 'n': val = JS_NewFloat64(ctx, strtod(v, NULL)); break;
+        case 'B': val = JS_ParseJSON(ctx, v, vl, "<binding>"); break;
         case 'j': // an empty object (e.g. no route params) needs no parser
             val = vl == 2 && v[0] == '{' && v[1] == '}' ? JS_NewObject(ctx) : JS_ParseJSON(ctx, v, vl, "<ctx>");
             break;
@@ -782,7 +785,7 @@ static int build_bindings(const uint8_t *p, uint32_t n, JSValue *env, JSValue *c
         }
         if (JS_IsException(val)) return -1;
         JSAtom a = JS_NewAtomLen(ctx, k, kl);
-        int r = JS_SetProperty(ctx, tag == 'E' ? *env : *cx, a, val);
+        int r = JS_SetProperty(ctx, tag == 'E' || tag == 'B' ? *env : *cx, a, val);
         JS_FreeAtom(ctx, a);
         if (r < 0) return -1;
     }

@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use crate::error::RuntimeError;
 use crate::guest_abi::{split_framed, GuestError, GuestStatus, HandlerKind};
-use crate::host::fetch::{FetchLimits, Fetcher};
+use crate::host::bindings::{Access, Bindings};
+use crate::host::fetch::{FetchLimits, FetchResponse, Fetcher};
 use crate::host::net_policy::HostRules;
 use crate::host::services::Services;
 use crate::host::{AsyncOp, Invocation, InvocationContext, InvocationObserver};
@@ -71,6 +72,11 @@ pub struct InvokeRequest {
     pub services: Services,
     pub observer: Option<Arc<dyn InvocationObserver>>,
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Service bindings granted to the function (`"bindings": [...]`).
+    pub bindings: Vec<String>,
+    /// The function's compatibility date (`YYYY-MM-DD`): which gated
+    /// behaviour changes it sees (see `compat.rs`); `None`: all of them.
+    pub compatibility_date: Option<String>,
 }
 
 impl InvokeRequest {
@@ -81,8 +87,10 @@ impl InvokeRequest {
 
 /// Encodes env and ctx for the shim, which builds both objects natively:
 /// entries of `tag u8 | key_len u32 | key | value_len u32 | value | NUL`,
-/// tag `E` env string, `s` ctx string, `n` ctx number, `j` ctx JSON.
-pub(crate) fn bindings(env: &BTreeMap<String, String>, ctx: &InvocationContext) -> Vec<u8> {
+/// tag `E` env string, `B` env service binding (JSON descriptor the prelude
+/// turns into the binding object), `s` ctx string, `n` ctx number, `j` ctx
+/// JSON.
+pub(crate) fn bindings(env: &BTreeMap<String, String>, ctx: &InvocationContext, services: &[Access]) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     let mut entry = |tag: u8, k: &str, v: &[u8]| {
         out.push(tag);
@@ -95,11 +103,18 @@ pub(crate) fn bindings(env: &BTreeMap<String, String>, ctx: &InvocationContext) 
     for (k, v) in env {
         entry(b'E', k, v.as_bytes());
     }
+    for a in services {
+        entry(b'B', &a.name, a.descriptor().to_string().as_bytes());
+    }
     entry(b's', "invocationId", ctx.invocation_id.as_bytes());
     entry(b's', "tenant", ctx.tenant.as_bytes());
     entry(b's', "functionName", ctx.function.as_bytes());
     entry(b'n', "version", ctx.version.to_string().as_bytes());
     entry(b's', "trigger", ctx.trigger.as_bytes());
+    match &ctx.user {
+        Some(u) => entry(b'j', "user", serde_json::to_string(u).expect("serialisable").as_bytes()),
+        None => entry(b'j', "user", b"null"),
+    }
     for (k, v) in &ctx.extra {
         let k = camel_case(k);
         match v {
@@ -133,68 +148,42 @@ fn camel_case(k: &str) -> std::borrow::Cow<'_, str> {
 type OpOutcome = (i32, Result<(Vec<u8>, Option<Vec<u8>>), String>);
 
 /// Turns a started async op into a future that owns what it needs.
-fn run_op(
-    id: i32,
-    op: AsyncOp,
-    tenant: &str,
-    services: &Services,
-    fetcher: &Arc<Fetcher>,
-    rules: &Arc<HostRules>,
+struct OpEnv<'a> {
+    ctx: &'a InvocationContext,
+    services: &'a Services,
+    fetcher: &'a Arc<Fetcher>,
+    rules: &'a Arc<HostRules>,
+    bindings: &'a Bindings,
     limits: FetchLimits,
-) -> BoxFuture<'static, OpOutcome> {
+}
+
+/// A fetch response as the guest's `fetch()` and bindings read it.
+fn response_reply(resp: FetchResponse) -> (Vec<u8>, Option<Vec<u8>>) {
+    let meta = serde_json::json!({
+        "status": resp.status, "statusText": resp.status_text, "headers": resp.headers,
+        "url": resp.url, "redirected": resp.redirected,
+    });
+    (serde_json::to_vec(&meta).expect("serialisable"), Some(resp.body))
+}
+
+fn run_op(id: i32, op: AsyncOp, env: &OpEnv<'_>) -> BoxFuture<'static, OpOutcome> {
     let json = |v: serde_json::Value| serde_json::to_vec(&v).expect("serialisable");
+    let (tenant, services) = (env.ctx.tenant.as_str(), env.services);
     match op {
         AsyncOp::Fetch(req) => {
-            let (fetcher, rules) = (fetcher.clone(), rules.clone());
+            let (fetcher, rules, limits) = (env.fetcher.clone(), env.rules.clone(), env.limits.clone());
             Box::pin(async move {
                 let r = fetcher.fetch(req, &rules, &limits).await;
-                (
-                    id,
-                    r.map(|resp| {
-                        let meta = json(serde_json::json!({
-                            "status": resp.status, "statusText": resp.status_text, "headers": resp.headers,
-                            "url": resp.url, "redirected": resp.redirected,
-                        }));
-                        (meta, Some(resp.body))
-                    })
-                    .map_err(|e| e.to_string()),
-                )
+                (id, r.map(response_reply).map_err(|e| e.to_string()))
             })
         }
-        AsyncOp::KvGet { key } => {
-            let f = services.kv.get(tenant, &key);
-            Box::pin(async move {
-                (
-                    id,
-                    f.await.map(|v| match v {
-                        Some(v) => (json(serde_json::json!({"found": true})), Some(v)),
-                        None => (json(serde_json::json!({"found": false})), None),
-                    }),
-                )
-            })
+        AsyncOp::Binding(call) => {
+            let f = call.run(env.ctx, env.bindings, env.limits.max_response_bytes);
+            Box::pin(async move { (id, f.await.map(response_reply).map_err(|e| e.to_string())) })
         }
-        AsyncOp::KvPut { key, value, ttl } => {
-            let f = services.kv.put(tenant, &key, value, ttl);
-            Box::pin(async move { (id, f.await.map(|()| (b"{}".to_vec(), None))) })
-        }
-        AsyncOp::KvDelete { key } => {
-            let f = services.kv.delete(tenant, &key);
-            Box::pin(async move { (id, f.await.map(|()| (b"{}".to_vec(), None))) })
-        }
-        AsyncOp::KvList { prefix, limit, cursor } => {
-            let f = services.kv.list(tenant, &prefix, limit, cursor);
-            Box::pin(async move {
-                (
-                    id,
-                    f.await.map(|page| {
-                        let keys: Vec<_> = page.keys.iter().map(|k| serde_json::json!({"name": k})).collect();
-                        let meta = json(serde_json::json!({
-                            "keys": keys, "list_complete": page.cursor.is_none(), "cursor": page.cursor,
-                        }));
-                        (meta, None)
-                    }),
-                )
-            })
+        AsyncOp::Kv(op) => {
+            let f = op.run(tenant, &services.kv);
+            Box::pin(async move { (id, f.await.map_err(|e| e.to_string())) })
         }
         AsyncOp::Publish { event_type, payload } => {
             let f = services.events.publish(tenant, &event_type, payload);
@@ -219,13 +208,13 @@ pub(crate) async fn drive(
     inst: &mut Instance,
     fetcher: &Arc<Fetcher>,
     rules: &Arc<HostRules>,
+    host_bindings: &Bindings,
     limits: &Limits,
     req: InvokeRequest,
 ) -> InvocationResult {
     let started = Instant::now();
     let deadline = started + limits.timeout();
     let kind = req.kind();
-    let tenant = req.ctx.tenant.clone();
     let cancel = req.cancel.clone();
     // The handler's argument as JSON (NUL-terminated for the guest's parser).
     let mut input = match (&req.request, kind) {
@@ -233,7 +222,12 @@ pub(crate) async fn drive(
         _ => serde_json::to_vec(&req.input).expect("serialisable"),
     };
     input.push(0);
-    let bindings = bindings(&req.env, &req.ctx);
+    let mut req = req;
+    if crate::compat::has(req.compatibility_date.as_deref(), crate::compat::NO_CTX_CALLER) {
+        req.ctx.extra.remove("caller");
+    }
+    let access = host_bindings.access(&req.ctx, &req.bindings);
+    let bindings = bindings(&req.env, &req.ctx, &access);
     let body = req.request.as_ref().map(|r| r.body.as_slice());
 
     inst.guest_time = Duration::ZERO;
@@ -242,6 +236,7 @@ pub(crate) async fn drive(
         let mut inv = Invocation::new(Arc::new(req.ctx.clone()), limits.clone(), req.services.clone());
         inv.host_rules = rules.clone();
         inv.observer = req.observer.clone();
+        inv.bindings = access;
         host.invocation = Some(inv);
         host.deadline = Some(deadline);
         host.cancel = cancel.clone();
@@ -273,7 +268,15 @@ pub(crate) async fn drive(
             GuestStatus::Pending { timer_ms } => {
                 let started_ops = inst.host().invocation.as_mut().map(|i| std::mem::take(&mut i.started));
                 for (id, op) in started_ops.into_iter().flatten() {
-                    pending.push(run_op(id, op, &tenant, &req.services, fetcher, rules, fetch_limits.clone()));
+                    let env = OpEnv {
+                        ctx: &req.ctx,
+                        services: &req.services,
+                        fetcher,
+                        rules,
+                        bindings: host_bindings,
+                        limits: fetch_limits.clone(),
+                    };
+                    pending.push(run_op(id, op, &env));
                 }
                 if pending.is_empty() && timer_ms < 0.0 {
                     // The interrupt handler stops a job that ran past the

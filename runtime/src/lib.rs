@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod compat;
 pub mod engine;
 pub mod error;
 mod guest_abi;
@@ -36,11 +37,13 @@ use std::sync::Arc;
 pub use engine::{Engine, EngineConfig};
 pub use error::{CompileError, RuntimeError};
 pub use guest_abi::HandlerKind;
+pub use host::bindings::{BindingConfig, BindingError, Bindings};
 pub use host::fetch::Fetcher;
+pub use host::kv::{KvError, KvPage, KvStore, MemoryKv};
 pub use host::net_policy::{HostRules, NetPolicy};
 pub use host::response_stream::{ClientGone, ResponseHead};
-pub use host::services::{EventPublisher, KvStore, MemoryEvents, MemoryKv, Services};
-pub use host::{InvocationContext, InvocationObserver};
+pub use host::services::{EventPublisher, MemoryEvents, Services};
+pub use host::{InvocationContext, InvocationObserver, InvocationUser};
 pub use invoke::{HttpRequest, InvokeRequest};
 pub use limits::{Limits, OperatorMaxima};
 pub use pool::{Pool, PoolConfig, PoolStats};
@@ -89,6 +92,8 @@ pub struct RuntimeConfig {
     /// Operator override allowing otherwise forbidden outbound addresses.
     pub net: NetPolicy,
     pub maxima: OperatorMaxima,
+    /// The operator's service bindings (none by default).
+    pub bindings: Arc<Bindings>,
 }
 
 /// The engine, its pool and the outbound HTTP client.
@@ -97,6 +102,7 @@ pub struct Runtime {
     pool: Pool,
     fetcher: Arc<Fetcher>,
     maxima: OperatorMaxima,
+    bindings: Arc<Bindings>,
 }
 
 impl Runtime {
@@ -106,6 +112,7 @@ impl Runtime {
             pool: Pool::new(config.pool),
             fetcher: Arc::new(Fetcher::new(config.net)),
             maxima: config.maxima,
+            bindings: config.bindings,
         })
     }
 
@@ -115,6 +122,12 @@ impl Runtime {
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The service bindings functions may be granted, and the keys that
+    /// sign their tokens.
+    pub fn bindings(&self) -> &Arc<Bindings> {
+        &self.bindings
     }
 
     pub fn maxima(&self) -> &OperatorMaxima {
@@ -142,7 +155,8 @@ impl Runtime {
             Ok(l) => l,
             Err(e) => return load_failure(e, started),
         };
-        let result = invoke::drive(&mut lease.instance, &self.fetcher, &spec.host_rules, &limits, req).await;
+        let result =
+            invoke::drive(&mut lease.instance, &self.fetcher, &spec.host_rules, &self.bindings, &limits, req).await;
         // Warm sandboxes are still reset after an invocation that was cut
         // short: its state may be half-updated.
         let fresh = spec.isolation == Isolation::Fresh

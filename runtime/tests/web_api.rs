@@ -920,7 +920,8 @@ fn env_variables() {
 fn ctx_fields() {
     let src = r#"export default { run(input, env, ctx) {
         return { invocationId: ctx.invocationId, tenant: ctx.tenant, functionName: ctx.functionName, version: ctx.version,
-                 trigger: ctx.trigger, attemptCount: ctx.attemptCount, requestId: ctx.requestId, keys: Object.keys(ctx),
+                 trigger: ctx.trigger, user: ctx.user, attemptCount: ctx.attemptCount, requestId: ctx.requestId,
+                 keys: Object.keys(ctx),
                  methods: [typeof ctx.waitUntil, typeof ctx.progress, typeof ctx.passThroughOnException] };
     } }"#;
     let mut req = request(json!(null));
@@ -937,8 +938,8 @@ fn ctx_fields() {
         r.output.unwrap(),
         json!({
             "invocationId": "inv-42", "tenant": "globex", "functionName": "resize-image", "version": 7, "trigger": "http",
-            "attemptCount": 2, "requestId": "r-9",
-            "keys": ["invocationId", "tenant", "functionName", "version", "trigger", "attemptCount", "requestId"],
+            "user": null, "attemptCount": 2, "requestId": "r-9",
+            "keys": ["invocationId", "tenant", "functionName", "version", "trigger", "user", "attemptCount", "requestId"],
             "methods": ["function", "function", "function"],
         })
     );

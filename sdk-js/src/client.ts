@@ -118,6 +118,19 @@ export class Quasm {
     return this.http.request({ method: "GET", path: "/readyz", read: "text" }, options);
   }
 
+  /**
+   * `GET /api/v1/types`: TypeScript declarations of the in-function API
+   * (`quasm.d.ts`) and of the service bindings this tenant may use, for editors.
+   */
+  types(options?: RequestOptions): Promise<string> {
+    return this.http.request({ method: "GET", path: `${API}/types`, read: "text" }, options);
+  }
+
+  /** `GET /.well-known/jwks.json`: the public keys host services verify binding tokens with. */
+  bindingKeys(options?: RequestOptions): Promise<{ keys: Record<string, unknown>[] }> {
+    return this.http.request({ method: "GET", path: "/.well-known/jwks.json" }, options);
+  }
+
   /** `GET /metrics`: the OpenMetrics text. */
   metrics(options?: RequestOptions): Promise<string> {
     return this.http.request({ method: "GET", path: "/metrics", read: "text" }, options);

@@ -28,6 +28,8 @@ export const operationMethods = {
   checkCode: "check",
   getStats: "stats",
   getWhoami: "whoami",
+  getTypes: "types",
+  getBindingKeys: "bindingKeys",
   startRun: "runs.start",
 
   listSchedules: "schedules.list",

@@ -25,7 +25,7 @@ function documented() {
 const EXEC = "0190c0de-0000-7000-8000-000000000000";
 /** Arguments for each operation's method (public routes differ by HTTP method only). */
 const ARGS = {
-  getOpenApi: [], healthz: [], readyz: [], metrics: [],
+  getOpenApi: [], healthz: [], readyz: [], metrics: [], getTypes: [], getBindingKeys: [],
   listFunctions: [], createFunction: [{ name: "f", code: "x" }], getFunction: ["f"],
   updateFunction: ["f", { description: "d" }], deleteFunction: ["f"],
   deployFunction: ["f", 2], rollbackFunction: ["f", 1],

@@ -8,11 +8,48 @@
 // ---------------------------------------------------------------------------
 
 /**
+ * The service bindings of the host platform (`env.NAME`), one property per
+ * binding. `GET /api/v1/types` adds the bindings the tenant may use, with the
+ * typed methods of their OpenAPI documents.
+ */
+interface QuasmBindings {}
+
+/**
+ * A service binding: requests below one base URL of a host service, each
+ * carrying a token signed by Quasm (tenant, function, execution, user).
+ */
+interface ServiceBinding {
+  /**
+   * Sends a request to `path` below the binding's URL (`"/clients?limit=100"`).
+   * `..`, absolute URLs, `//host`, encoded separators and redirects leaving the
+   * base are refused; counts against the subrequest limit.
+   */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** What a typed binding method throws when the service answers outside 2xx. */
+interface BindingHttpError extends Error {
+  readonly name: 'BindingHttpError';
+  readonly status: number;
+  /** The answer's body: parsed JSON when it is JSON, else text. */
+  readonly body: unknown;
+}
+
+/** The user (or API key) that started an invocation. */
+interface QuasmUser {
+  /** The credential's subject (`api-key:<id>` for API keys). */
+  readonly id: string;
+  readonly roles: readonly string[];
+  /** From the caller's JWT (the operator's permissions claim), untouched. */
+  readonly permissions: readonly string[];
+}
+
+/**
  * Bindings and variables passed to every handler. Variables configured for the
  * function are strings; declare them by merging into this interface:
  * `interface Env { API_KEY: string }` (inside `declare global { }` in a module).
  */
-interface Env {
+interface Env extends QuasmBindings {
   /** The function's key-value store. */
   readonly KV: KVNamespace;
   /** Publishes events to the tenant's event bus. */
@@ -30,12 +67,20 @@ interface ExecutionContext {
   readonly trigger: string;
   /** On HTTP routes: the route's path parameters (`/orders/:id` gives `{ id }`; `*` gives `wildcard`). */
   readonly params?: Readonly<Record<string, string>>;
-  /** On `jwt` and `api_key` routes: the credential's subject (`api-key:<id>` for keys). */
+  /**
+   * On `jwt` and `api_key` routes: the credential's subject (`api-key:<id>` for keys).
+   * @deprecated Only set for functions with a compatibility date before 2026-12-04; use `ctx.user.id`.
+   */
   readonly caller?: string;
   /** On routes with `strip_prefix`: the URL as received, with `/fn/{tenant}` (`request.url` omits it). */
   readonly originalUrl?: string;
   /** On event deliveries: the attempt number, as `event.attempt`. */
   readonly attempt?: number;
+  /**
+   * Who started the invocation (invoke API, manual runs, `jwt` and `api_key`
+   * routes); `null` for cron slots, event deliveries and public routes.
+   */
+  readonly user: QuasmUser | null;
   /** Further invocation fields sent by the platform (snake_case names become camelCase). */
   readonly [field: string]: unknown;
   /** Keeps the invocation alive until `promise` settles; rejections are logged, not fatal. */

@@ -2,6 +2,7 @@
 
 mod bench;
 mod check;
+mod keys;
 mod migrate;
 mod run;
 mod serve;
@@ -32,6 +33,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Create credentials.
     Token(token::TokenArgs),
+    /// Manage the keys that sign service-binding tokens.
+    Keys(keys::KeysArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -42,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate(a) => migrate::migrate(a),
         Command::Serve(a) => serve::serve(a),
         Command::Token(a) => token::token(a),
+        Command::Keys(a) => keys::keys(a),
     }
 }
 

@@ -76,8 +76,11 @@ async fn run(s: &Settings, db_url: String) -> anyhow::Result<ExitCode> {
     let (hs256, new_key) = s.hs256_secret()?;
     let jwt = quasm_gateway::auth::JwtVerifier::new(&s.jwt_config(hs256))?;
 
+    let binding_keys = quasm_runtime::host::bindings::keys::KeyRing::open(&s.binding_keys_dir())?;
+    let bindings = quasm_runtime::Bindings::new(&s.bindings()?, Arc::new(binding_keys))?;
     let runtime_config = quasm_runtime::RuntimeConfig {
         net: quasm_runtime::NetPolicy { allowed_addrs: s.fetch_allow_nets()? },
+        bindings: Arc::new(bindings),
         ..Default::default()
     };
     let runtime = Arc::new(tokio::task::spawn_blocking(move || quasm_runtime::Runtime::new(runtime_config)).await??);

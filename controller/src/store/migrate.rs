@@ -29,6 +29,13 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "route_strip_prefix",
         sql: include_str!("../../../migrations/0009_route_strip_prefix.sql"),
     },
+    Migration { version: 10, name: "bindings", sql: include_str!("../../../migrations/0010_bindings.sql") },
+    Migration { version: 11, name: "execution_user", sql: include_str!("../../../migrations/0011_execution_user.sql") },
+    Migration {
+        version: 12,
+        name: "compatibility_date",
+        sql: include_str!("../../../migrations/0012_compatibility_date.sql"),
+    },
 ];
 
 /// Arbitrary but fixed: the key of the advisory lock held while migrating.

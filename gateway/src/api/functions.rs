@@ -103,7 +103,7 @@ pub async fn invoke(ctx: &mut Ctx, name: &str) -> Result<Resp, Problem> {
             return Err(Problem::invalid("handler", format!("handler: {other:?} is not one of run, scheduled, event")))
         }
     };
-    let call = Call::invoke(ctx.tenant(), name, ctx.principal.subject.clone(), handler, req.input);
+    let call = Call::invoke(ctx.tenant(), name, ctx.principal.user(), handler, req.input);
     if req.run_async {
         let id = ctx.gw.controller.invoke_async(call).await?;
         return Ok(json(StatusCode::ACCEPTED, &serde_json::json!({ "execution_id": id })));

@@ -16,6 +16,7 @@ mod stats;
 mod subscriptions;
 mod table;
 mod tenant;
+mod types;
 
 pub use table::endpoints;
 

@@ -27,7 +27,7 @@ pub async fn start(ctx: &mut Ctx, function: &str) -> Result<Resp, Problem> {
     let bytes = ctx.body().await?;
     let req: RunBody =
         if bytes.is_empty() { RunBody::default() } else { crate::body::json_with_user_data(&bytes, &["input"])? };
-    let call = Call::manual(ctx.tenant(), function, ctx.principal.subject.clone(), req.input);
+    let call = Call::manual(ctx.tenant(), function, ctx.principal.user(), req.input);
     let id = ctx.gw.controller.invoke_async(call).await?;
     Ok(json(
         StatusCode::ACCEPTED,

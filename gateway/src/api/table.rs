@@ -12,7 +12,7 @@ use hyper::Method;
 
 use super::{
     alerts, api_keys, check, dead_letters, events, executions, functions, routes, runs, schedules, stats,
-    subscriptions, tenant, Ctx,
+    subscriptions, tenant, types, Ctx,
 };
 use crate::auth::Role;
 use crate::problem::{Problem, Resp};
@@ -134,6 +134,7 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
     ep(PATCH, "tenant", Admin, to!(|c, p| tenant::update(c))),
     ep(GET, "audit", Admin, to!(|c, p| tenant::audit(c))),
     ep(GET, "stats", Viewer, to!(|c, p| stats::get(c))),
+    ep(GET, "types", Viewer, to!(|c, p| types::get(c))),
     // Any valid credential may ask who it is, whatever its roles.
     Endpoint { method: GET, path: "whoami", role: None, handler: to!(|c, p| stats::whoami(c)) },
 ];

@@ -37,7 +37,13 @@ pub(crate) fn check_tenant(tenant: &str) -> Result<(), AuthError> {
 /// Roles come from `roles` (an array of names, or one name as a string) and
 /// from `role` (one name); both may be present. A token without roles is
 /// valid but authorizes nothing, as [`Principal::has`] is false for it.
-pub(crate) fn principal_from_claims(claims: &Map<String, Value>) -> Result<Principal, AuthError> {
+///
+/// Permissions come from the claim `permissions_claim` (an array of strings,
+/// or one string) and pass through untouched.
+pub(crate) fn principal_from_claims(
+    claims: &Map<String, Value>,
+    permissions_claim: &str,
+) -> Result<Principal, AuthError> {
     // Tokens without an expiry would be valid forever. (Its value was checked
     // by jsonwebtoken already; only presence is left.)
     if present(claims, "exp").is_none() {
@@ -79,7 +85,18 @@ pub(crate) fn principal_from_claims(claims: &Map<String, Value>) -> Result<Princ
         }
     }
 
-    Ok(Principal { tenant: tenant.to_owned(), subject: subject.to_owned(), roles: unique })
+    let permissions = match present(claims, permissions_claim) {
+        None => Vec::new(),
+        Some(Value::String(p)) => vec![p.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| invalid(permissions_claim, "must be an array of strings"))?,
+        Some(_) => return Err(invalid(permissions_claim, "must be an array of strings")),
+    };
+
+    Ok(Principal { tenant: tenant.to_owned(), subject: subject.to_owned(), roles: unique, permissions })
 }
 
 /// The payload of tokens Quasm signs itself.
@@ -123,13 +140,13 @@ mod tests {
     fn parse(v: Value) -> Result<Principal, AuthError> {
         let mut claims = v.as_object().unwrap().clone();
         claims.insert("exp".into(), json!(4_102_444_800u64));
-        principal_from_claims(&claims)
+        principal_from_claims(&claims, "permissions")
     }
 
     #[test]
     fn exp_is_required() {
         let claims = json!({"sub": "u", "tenant": "t", "exp": null});
-        let e = principal_from_claims(claims.as_object().unwrap()).unwrap_err();
+        let e = principal_from_claims(claims.as_object().unwrap(), "permissions").unwrap_err();
         assert!(matches!(&e, AuthError::MissingClaim(c) if c == "exp"), "{e}");
     }
 

@@ -86,6 +86,9 @@ pub struct Principal {
     pub subject: String,
     /// As listed in the token, without duplicates.
     pub roles: Vec<Role>,
+    /// From the configured permissions claim, untouched (none for API keys).
+    #[serde(default)]
+    pub permissions: Vec<String>,
 }
 
 impl Principal {
@@ -100,6 +103,15 @@ impl Principal {
             Ok(())
         } else {
             Err(AuthError::Forbidden(needed))
+        }
+    }
+
+    /// The user behind invocations this principal starts (`ctx.user`).
+    pub fn user(&self) -> quasm_runtime::InvocationUser {
+        quasm_runtime::InvocationUser {
+            id: self.subject.clone(),
+            roles: self.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            permissions: self.permissions.clone(),
         }
     }
 
@@ -143,7 +155,8 @@ mod tests {
 
     #[test]
     fn has_includes_lower_roles() {
-        let p = Principal { tenant: "acme".into(), subject: "u".into(), roles: vec![Role::Operator] };
+        let p =
+            Principal { tenant: "acme".into(), subject: "u".into(), roles: vec![Role::Operator], permissions: vec![] };
         assert!(p.has(Role::Viewer));
         assert!(p.has(Role::Developer));
         assert!(p.has(Role::Operator));

@@ -52,6 +52,9 @@ pub struct JwtConfig {
     pub audience: Option<String>,
     /// Clock skew tolerated on `exp` and `nbf`, at most [`MAX_LEEWAY_SECS`].
     pub leeway_secs: u64,
+    /// The claim holding the caller's permissions (`ctx.user.permissions`);
+    /// `None`: `permissions`.
+    pub permissions_claim: Option<String>,
 }
 
 impl fmt::Debug for JwtConfig {
@@ -63,6 +66,7 @@ impl fmt::Debug for JwtConfig {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("leeway_secs", &self.leeway_secs)
+            .field("permissions_claim", &self.permissions_claim)
             .finish()
     }
 }
@@ -80,6 +84,7 @@ pub struct JwtVerifier {
     any_kid: bool,
     issuer: Option<String>,
     audience: Option<String>,
+    permissions_claim: String,
 }
 
 impl fmt::Debug for JwtVerifier {
@@ -138,6 +143,7 @@ impl JwtVerifier {
             candidates,
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
+            permissions_claim: config.permissions_claim.clone().unwrap_or_else(|| "permissions".into()),
         })
     }
 
@@ -185,7 +191,7 @@ impl JwtVerifier {
 
         for candidate in candidates {
             match jsonwebtoken::decode::<Map<String, Value>>(token, &candidate.key.key, &candidate.validation) {
-                Ok(data) => return principal_from_claims(&data.claims),
+                Ok(data) => return principal_from_claims(&data.claims, &self.permissions_claim),
                 Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => continue,
                 Err(e) => return Err(self.map_error(e)),
             }

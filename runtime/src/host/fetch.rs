@@ -281,7 +281,7 @@ impl Fetcher {
     }
 }
 
-fn parse_method(method: &str) -> Result<Method, FetchError> {
+pub(crate) fn parse_method(method: &str) -> Result<Method, FetchError> {
     if method.is_empty() {
         return Ok(Method::GET);
     }
@@ -298,7 +298,7 @@ fn parse_method(method: &str) -> Result<Method, FetchError> {
         .map_err(|_| FetchError::InvalidRequest(format!("invalid method {method:?}")))
 }
 
-fn build_headers(pairs: &[(String, String)]) -> Result<HeaderMap, FetchError> {
+pub(crate) fn build_headers(pairs: &[(String, String)]) -> Result<HeaderMap, FetchError> {
     let mut headers = HeaderMap::new();
     for (name, value) in pairs {
         let name = HeaderName::from_bytes(name.as_bytes())
@@ -316,7 +316,7 @@ fn build_headers(pairs: &[(String, String)]) -> Result<HeaderMap, FetchError> {
     Ok(headers)
 }
 
-async fn read_response(
+pub(crate) async fn read_response(
     mut resp: reqwest::Response,
     url: Url,
     redirected: bool,

@@ -3,8 +3,10 @@
 //! functions wasi-libc needs. There is no filesystem or socket import, so the
 //! sandbox has neither by construction.
 
+pub mod bindings;
 pub mod crypto;
 pub mod fetch;
+pub mod kv;
 pub mod net_policy;
 pub mod response_stream;
 pub mod services;
@@ -15,7 +17,7 @@ pub(crate) use wasi::monotonic_ms;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use serde::Deserialize;
@@ -38,10 +40,22 @@ pub struct InvocationContext {
     pub version: u64,
     /// http, cron, event, manual, embedded, cli...
     pub trigger: String,
+    /// Who started it (`ctx.user`): `null` for cron slots and events.
+    pub user: Option<InvocationUser>,
     /// Extra fields passed through to `ctx` (e.g. an event's attempt number);
     /// use camelCase keys.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The user behind an invocation (`ctx.user`), when a user or an API key
+/// started it. Roles and permissions pass through untouched: the host
+/// service decides what they allow.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InvocationUser {
+    pub id: String,
+    pub roles: Vec<String>,
+    pub permissions: Vec<String>,
 }
 
 /// Receives logs and progress while an invocation runs (live streaming).
@@ -65,10 +79,8 @@ pub trait InvocationObserver: Send + Sync {
 #[derive(Debug)]
 pub enum AsyncOp {
     Fetch(fetch::FetchRequest),
-    KvGet { key: String },
-    KvPut { key: String, value: Vec<u8>, ttl: Option<Duration> },
-    KvDelete { key: String },
-    KvList { prefix: String, limit: usize, cursor: Option<String> },
+    Kv(kv::KvOp),
+    Binding(bindings::BindingCall),
     Publish { event_type: String, payload: serde_json::Value },
 }
 
@@ -87,6 +99,8 @@ pub struct Invocation {
     pub subrequests: u32,
     /// Body bytes streamed so far, once the response streams.
     pub streamed_bytes: Option<usize>,
+    /// The service bindings `env` shows, and whether each may be used.
+    pub bindings: Vec<bindings::Access>,
 }
 
 impl Invocation {
@@ -104,7 +118,20 @@ impl Invocation {
             next_op: 1,
             subrequests: 0,
             streamed_bytes: None,
+            bindings: Vec::new(),
         }
+    }
+
+    /// Counts one outbound request (`fetch` or a binding) against the cap.
+    fn count_subrequest(&mut self) -> Result<(), String> {
+        if self.subrequests >= self.limits.max_subrequests {
+            return Err(format!(
+                "subrequest limit exceeded: at most {} fetch calls per invocation",
+                self.limits.max_subrequests
+            ));
+        }
+        self.subrequests += 1;
+        Ok(())
     }
 
     pub(crate) fn push_log(&mut self, level: LogLevel, message: String) {
@@ -310,24 +337,6 @@ fn start(mut env: FunctionEnvMut<HostState>, a0: u32, a1: u32, a2: u32, a3: u32,
 
 fn start_op(env: &mut FunctionEnvMut<HostState>, op: &[u8], arg: &[u8], bytes: Vec<u8>) -> Result<i32, String> {
     #[derive(Deserialize)]
-    struct Key {
-        key: String,
-    }
-    #[derive(Deserialize)]
-    struct Put {
-        key: String,
-        expiration_ttl: Option<f64>,
-    }
-    #[derive(Deserialize)]
-    struct List {
-        #[serde(default)]
-        prefix: Option<String>,
-        #[serde(default)]
-        limit: Option<usize>,
-        #[serde(default)]
-        cursor: Option<String>,
-    }
-    #[derive(Deserialize)]
     struct Publish {
         r#type: String,
         #[serde(default)]
@@ -340,37 +349,13 @@ fn start_op(env: &mut FunctionEnvMut<HostState>, op: &[u8], arg: &[u8], bytes: V
         .ok_or("async host operations are only available while a handler runs, not at module load")?;
     let op = match op {
         b"fetch" => {
-            if inv.subrequests >= inv.limits.max_subrequests {
-                return Err(format!(
-                    "subrequest limit exceeded: at most {} fetch calls per invocation",
-                    inv.limits.max_subrequests
-                ));
-            }
-            inv.subrequests += 1;
+            inv.count_subrequest()?;
             AsyncOp::Fetch(fetch_request_from_guest(arg, bytes)?)
         }
-        b"kv_get" => AsyncOp::KvGet { key: parse::<Key>(arg)?.key },
-        b"kv_put" => {
-            let p: Put = parse(arg)?;
-            let ttl = match p.expiration_ttl {
-                Some(t) if !(t.is_finite() && t >= 1.0) => {
-                    return Err(format!("expirationTtl must be at least 1 second, got {t}"))
-                }
-                t => t.map(Duration::from_secs_f64),
-            };
-            AsyncOp::KvPut { key: p.key, value: bytes, ttl }
-        }
-        b"kv_delete" => AsyncOp::KvDelete { key: parse::<Key>(arg)?.key },
-        b"kv_list" => {
-            let l: List = parse(arg)?;
-            if l.prefix.as_deref().is_some_and(|p| p.contains('\0')) {
-                return Err("KV list prefix must not contain the NUL character (\\u0000)".into());
-            }
-            AsyncOp::KvList {
-                prefix: l.prefix.unwrap_or_default(),
-                limit: l.limit.unwrap_or(1000).clamp(1, 1000),
-                cursor: l.cursor,
-            }
+        b"binding_fetch" => {
+            let call = bindings::BindingCall::parse(arg, bytes, &inv.bindings).map_err(|e| e.to_string())?;
+            inv.count_subrequest()?;
+            AsyncOp::Binding(call)
         }
         b"events_publish" => {
             let p: Publish = parse(arg)?;
@@ -379,28 +364,15 @@ fn start_op(env: &mut FunctionEnvMut<HostState>, op: &[u8], arg: &[u8], bytes: V
             }
             AsyncOp::Publish { event_type: p.r#type, payload: p.payload }
         }
-        other => return Err(format!("unknown async host operation {:?}", String::from_utf8_lossy(other))),
+        other => match other.strip_prefix(b"kv_").and_then(|name| kv::KvOp::parse(name, arg, bytes)) {
+            Some(op) => AsyncOp::Kv(op.map_err(|e| e.to_string())?),
+            None => return Err(format!("unknown async host operation {:?}", String::from_utf8_lossy(other))),
+        },
     };
-    if let AsyncOp::KvGet { key } | AsyncOp::KvPut { key, .. } | AsyncOp::KvDelete { key } = &op {
-        validate_kv_key(key)?;
-    }
     let id = inv.next_op;
     inv.next_op += 1;
     inv.started.push((id, op));
     Ok(id)
-}
-
-fn validate_kv_key(key: &str) -> Result<(), String> {
-    if key.is_empty() {
-        return Err("KV key must not be empty".into());
-    }
-    if key.len() > 512 {
-        return Err(format!("KV key is {} bytes; the maximum is 512", key.len()));
-    }
-    if key.contains('\0') {
-        return Err("KV key must not contain the NUL character (\\u0000)".into());
-    }
-    Ok(())
 }
 
 /// The guest's `fetch` arguments (see prelude.js) as a host request.

@@ -1075,6 +1075,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * TypeScript declarations of the in-function API
+         * @description `sdk-js/types/quasm.d.ts` (handlers, `env`, `ctx`, Web APIs) followed by the declarations of the service bindings the caller's tenant may use: `env.NAME` with `fetch(path, init)` and, for a binding with an OpenAPI document, its typed methods `env.NAME.<tag>.<operationId>(params)`. For editors and the console.
+         */
+        get: operations["getTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public keys of service-binding tokens
+         * @description No credential needed. The JWKS (`{"keys": [...]}`, Ed25519 `OKP` keys, `alg` `EdDSA`) host services verify the token of each binding request with (`Authorization: Bearer`; claims `iss` = `quasm`, `aud` = the binding name, `tenant`, `function`, `version`, `execution_id`, `trigger`, and `sub`, `roles`, `permissions` when a user started the invocation). Lists the signing key and, after a rotation, the previous one.
+         */
+        get: operations["getBindingKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1196,6 +1236,13 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Service bindings the function may use (`env.NAME`). */
+            bindings: string[];
+            /**
+             * Format: date
+             * @description Which gated behaviour changes of the in-function API the function sees.
+             */
+            compatibility_date: string;
         };
         FunctionList: {
             /** @description Ordered by name. */
@@ -1244,6 +1291,16 @@ export interface components {
             success_sample_rate?: number;
             /** @description Message of version 1; at most 4096 bytes. */
             message?: string;
+            /**
+             * @description Service bindings the function may use (`env.NAME.fetch(path)` and its typed methods): names the operator configured (`[bindings.NAME]`) and this tenant may use; at most 32, no repeats. A name that is unknown or not available to the tenant is a 400 naming `bindings[i]`.
+             * @default []
+             */
+            bindings?: string[];
+            /**
+             * Format: date
+             * @description Which gated behaviour changes of the in-function API the function sees (`YYYY-MM-DD`, not in the future); see the README's compatibility dates. Default: the day it is created (UTC).
+             */
+            compatibility_date?: string;
         };
         /** @description Only the fields present change (null counts as absent). `tags`, `env` and `limits` are replaced as a whole: limit fields left out of `limits` revert to their defaults. `secrets` merges into the existing secrets: a string sets a secret, null deletes it. Even an empty object is accepted (it bumps `updated_at` and writes an audit entry). */
         UpdateFunction: {
@@ -1264,6 +1321,13 @@ export interface components {
             isolation?: components["schemas"]["Isolation"];
             /** Format: float */
             success_sample_rate?: number;
+            /** @description Replaces the list. Service bindings the function may use (`env.NAME.fetch(path)` and its typed methods): names the operator configured (`[bindings.NAME]`) and this tenant may use; at most 32, no repeats. A name that is unknown or not available to the tenant is a 400 naming `bindings[i]`. */
+            bindings?: string[];
+            /**
+             * Format: date
+             * @description Moves the function to the behaviour of another date (`YYYY-MM-DD`, not in the future).
+             */
+            compatibility_date?: string;
         };
         /** @description An immutable version of a function's code. */
         Version: {
@@ -1420,6 +1484,8 @@ export interface components {
             logs_truncated: boolean;
             /** @description The JS error; for an async run that could not start, `name` is `InvocationError`. */
             error: components["schemas"]["ErrorInfo"] | null;
+            /** @description The user (a JWT's `sub`) or API key (`api-key:<id>`) that started it: invoke API, manual runs, `jwt`/`api_key` routes. Null for cron slots, event deliveries and public routes. */
+            started_by: string | null;
         };
         ExecutionPage: {
             /** @description Newest first. */
@@ -3196,6 +3262,8 @@ export interface operations {
                 limit?: number;
                 /** @description The `next_cursor` of the previous page: only executions with a smaller (older) id. */
                 cursor?: string;
+                /** @description Only executions this user (or `api-key:<id>`) started. */
+                user?: string;
             };
             header?: never;
             path?: never;
@@ -5086,6 +5154,69 @@ export interface operations {
             };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
+        };
+    };
+    getTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description TypeScript declarations (`application/typescript; charset=utf-8`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/typescript": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: the credential has no role. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getBindingKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: ({
+                            kty?: string;
+                            crv?: string;
+                            alg?: string;
+                            use?: string;
+                            kid?: string;
+                            x?: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    };
+                };
+            };
         };
     };
 }

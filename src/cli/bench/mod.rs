@@ -1,13 +1,15 @@
-//! `quasm bench runtime [--json]`: the runtime's figures, measured through
+//! `quasm bench runtime|bindings [--json]`: the runtime's figures, and the
+//! latency a service binding adds over a plain `fetch()`, measured through
 //! the same public API the platform uses. Build with `--release`.
 
+mod bindings;
 mod runtime;
 
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// What to measure: `runtime`.
+    /// What to measure: `runtime` or `bindings`.
     target: String,
     /// Print one JSON object instead of a table.
     #[arg(long)]
@@ -18,20 +20,20 @@ pub struct BenchArgs {
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    match args.target.as_str() {
-        "runtime" => {
-            let figures = runtime::measure(args.calls)?;
-            if args.json {
-                println!("{}", serde_json::to_string(&figures)?);
-            } else {
-                for (k, v) in figures.as_object().expect("object") {
-                    println!("{k:>28}  {v}");
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+    let figures = match args.target.as_str() {
+        "runtime" => runtime::measure(args.calls)?,
+        // Each call is a real HTTP round trip: fewer by default.
+        "bindings" => bindings::measure(args.calls.min(5_000))?,
+        other => anyhow::bail!("unknown benchmark {other:?}; available: runtime, bindings"),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&figures)?);
+    } else {
+        for (k, v) in figures.as_object().expect("object") {
+            println!("{k:>28}  {v}");
         }
-        other => anyhow::bail!("unknown benchmark {other:?}; available: runtime"),
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Percentile of sorted samples.
