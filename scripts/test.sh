@@ -57,6 +57,9 @@ echo "== rust"
 cargo test --workspace --doc --quiet
 cargo nextest run --workspace --no-fail-fast
 
+echo "== API fuzzing (schemathesis over every operation of gateway/openapi.json, 90 s)"
+scripts/fuzz-api.sh "$CARGO_TARGET_DIR/debug/quasm" "${QUASM_FUZZ_SECONDS:-90}"
+
 # == sdk-js: the @quasm/sdk package (see sdk-js/README.md). Installs its dev
 # tools from the committed lock file (npm's cache stays in ~/.npm), fails when
 # sdk-js/src/generated/ differs from what gateway/openapi.json generates, type-
@@ -77,6 +80,3 @@ cargo build --bin quasm --quiet
   QUASM_BIN="$CARGO_TARGET_DIR/debug/quasm" npm test
   npm run --silent test:pack
 )
-
-# Admin API fuzzing (scripts/fuzz-api.sh, schemathesis over every operation of
-# gateway/openapi.json) joins this command once its first full run is clean.

@@ -19,14 +19,15 @@ export class Server {
   url = "";
   log = "";
 
-  /** `extra`: more `quasm serve` flags. */
-  static async start(extra = []) {
+  /** `extra`: more `quasm serve` flags; `vars`: its QUASM_* environment. */
+  static async start(extra = [], vars = {}) {
     const s = new Server();
     s.db = `quasm_ui_${process.pid}_${Date.now()}`;
     execFileSync("psql", [`${PG}/postgres`, "-qc", `CREATE DATABASE ${s.db}`]);
     s.dataDir = mkdtempSync(join(tmpdir(), "quasm-ui-"));
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("QUASM_")));
     env.QUASM_LOG = "warn";
+    Object.assign(env, vars);
     s.child = spawn(
       BIN,
       ["serve", "--listen", "127.0.0.1:0", "--database-url", `${PG}/${s.db}`, "--database-pool-size", "8", "--data-dir", s.dataDir, ...extra],

@@ -44,7 +44,8 @@ describe("tenant pages", { timeout: 600_000 }, () => {
       });
     });
     await new Promise((r) => hook.listen(0, "127.0.0.1", r));
-    s = await Server.start(["--fetch-allow-nets", "127.0.0.1/32"]);
+    // A service binding (GET /api/v1/types declares it for the editor).
+    s = await Server.start(["--fetch-allow-nets", "127.0.0.1/32"], { QUASM_BINDING_CRM_URL: "http://127.0.0.1:9/api" });
     b = await browser();
     admin = s.token("acme", "admin");
     operator = s.token("acme", "operator");
@@ -296,6 +297,21 @@ describe("tenant pages", { timeout: 600_000 }, () => {
     await page.getByRole("link", { name: "Triggers", exact: true }).click();
     await page.getByText("request.url without /fn/acme").waitFor();
     await shot(page, "35-route-strip-prefix");
+    await page.context().close();
+  });
+
+  test("the editor completes the tenant's service bindings from GET /api/v1/types", async () => {
+    await s.api(admin, "POST", "/functions", { name: "uses-crm", code: "export default {\n  /** @param {any} input @param {Env} env */\n  async run(input, env) {\n    return 1;\n  },\n};\n", bindings: ["CRM"] });
+    const page = await signedIn(b, s, operator);
+    await page.goto(s.url + "/functions/uses-crm");
+    await page.locator(".q-editor[data-ready] .monaco-editor").waitFor();
+    await page.locator(".view-line", { hasText: "return" }).click();
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("env.CRM.");
+    const suggest = page.locator(".suggest-widget .monaco-list-row");
+    await eventually("CRM completions", async () => (await suggest.allTextContents()).some((l) => l.startsWith("fetch")));
+    await shot(page, "36-binding-completion");
     await page.context().close();
   });
 

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type * as M from "monaco-editor/editor/editor.api";
 import type { Diagnostic } from "../sdk";
+import { session } from "../lib/session";
 
 type Mod = typeof import("./monaco");
 let loading: Promise<Mod> | undefined;
@@ -42,9 +43,11 @@ export function CodeEditor(props: {
   useEffect(() => {
     let disposed = false;
     let model: M.editor.ITextModel | undefined;
-    loadMonaco().then(({ monaco, theme, setEnvNames }) => {
+    loadMonaco().then(({ monaco, theme, setEnvNames, loadServerTypes }) => {
       if (disposed || !host.current) return;
       setEnvNames(props.envNames ?? []);
+      const client = session()?.client;
+      if (client) void loadServerTypes(() => client.types());
       model = monaco.editor.createModel(props.value, "javascript", monaco.Uri.parse(`file:///function-${Date.now()}.js`));
       const e = monaco.editor.create(host.current, {
         model,

@@ -11,7 +11,8 @@ import * as monaco from "monaco-editor";
 import { javascriptDefaults } from "monaco-editor/languages/features/typescript/register";
 import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 import TsWorker from "monaco-editor/languages/features/typescript/ts.worker?worker";
-// Served from the console's own assets: the API has no /api/v1/types yet.
+// Bundled so the editor completes at once; replaced by the server's
+// GET /api/v1/types (the same API plus the tenant's service bindings).
 import quasmTypes from "../../../sdk-js/types/quasm.d.ts?raw";
 
 (self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = {
@@ -32,7 +33,21 @@ javascriptDefaults.setCompilerOptions({
 });
 javascriptDefaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false });
 javascriptDefaults.setEagerModelSync(true);
-javascriptDefaults.addExtraLib(quasmTypes, "file:///quasm.d.ts");
+let apiLib = javascriptDefaults.addExtraLib(quasmTypes, "file:///quasm.d.ts");
+let serverTypes: Promise<void> | undefined;
+/** Swaps the bundled declarations for the server's once (they add the
+ *  tenant's service bindings, `env.HOST.` and its typed methods). */
+export function loadServerTypes(fetchTypes: () => Promise<string>): Promise<void> {
+  serverTypes ??= fetchTypes().then(
+    (text) => {
+      apiLib.dispose();
+      apiLib = javascriptDefaults.addExtraLib(text, "file:///quasm.d.ts");
+    },
+    // An older server, or no connection: the bundled declarations stay.
+    () => {},
+  );
+  return serverTypes;
+}
 
 let envLib: monaco.IDisposable | undefined;
 /** Declares the function's own variable names on `Env`. */
