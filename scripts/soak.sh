@@ -42,9 +42,10 @@ wrk.headers["Authorization"] = "Bearer $token"
 wrk.body = '{"type": "soak.tick", "payload": {"n": 1}}'
 LUA
 # Modest, steady load: the point is what grows, not the peak rate.
-wrk -t1 -c8 -d"${secs}s" "$base/fn/bench/web" >"$dir/wrk-route.out" 2>&1 &
-wrk -t1 -c4 -d"${secs}s" -s "$dir/invoke.lua" "$base/api/v1/functions/web/invoke" >"$dir/wrk-invoke.out" 2>&1 &
-wrk -t1 -c2 -d"${secs}s" -s "$dir/publish.lua" "$base/api/v1/events" >"$dir/wrk-events.out" 2>&1 &
+load=()
+wrk -t1 -c8 -d"${secs}s" "$base/fn/bench/web" >"$dir/wrk-route.out" 2>&1 & load+=($!)
+wrk -t1 -c4 -d"${secs}s" -s "$dir/invoke.lua" "$base/api/v1/functions/web/invoke" >"$dir/wrk-invoke.out" 2>&1 & load+=($!)
+wrk -t1 -c2 -d"${secs}s" -s "$dir/publish.lua" "$base/api/v1/events" >"$dir/wrk-events.out" 2>&1 & load+=($!)
 
 samples="$dir/samples.csv"
 echo "t,rss_mib,fds,pg_connections" >"$samples"
@@ -58,7 +59,8 @@ while :; do
   [ "$t" -ge "$secs" ] && break
   sleep 10
 done
-wait $(jobs -p) 2>/dev/null || true
+# Only the load generators: the server is a job of this shell too.
+wait "${load[@]}" 2>/dev/null || true
 for f in route invoke events; do
   echo "$f: $(awk '/^Requests\/sec/ {print $2 " req/s"}' "$dir/wrk-$f.out"), non-2xx: $(awk '/Non-2xx/ {print $NF}' "$dir/wrk-$f.out")"
 done
