@@ -211,10 +211,9 @@ impl Controller {
         self.insert_version(&tx, id, 1, &prepared, &actor.subject, req.message.as_deref().unwrap_or("")).await?;
         let details = serde_json::json!({"version": 1});
         self.commit_change(tx, actor, "function.create", &req.name, details, Notice::Caches).await?;
-        // Give the connection back before taking another: requests that
-        // each hold one while waiting for a second would starve the pool.
-        drop(db);
-        self.get_function(&actor.tenant, &req.name).await
+        // Read back on the same connection: a request holding one while
+        // waiting for a second would starve the pool under concurrency.
+        Ok(self.function_row(&db, &actor.tenant, &req.name, false).await?.function)
     }
 
     pub async fn get_function(&self, tenant: &str, name: &str) -> Result<Function> {
@@ -340,10 +339,8 @@ impl Controller {
         .await?;
         let details = serde_json::json!({"fields": changed});
         self.commit_change(tx, actor, "function.update", name, details, Notice::Caches).await?;
-        // Give the connection back before taking another: requests that
-        // each hold one while waiting for a second would starve the pool.
-        drop(db);
-        self.get_function(&actor.tenant, name).await
+        // Read back on the same connection (see create_function).
+        Ok(self.function_row(&db, &actor.tenant, name, false).await?.function)
     }
 
     /// Deletes a function with its versions, routes and execution history.

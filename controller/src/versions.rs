@@ -126,10 +126,8 @@ impl Controller {
         }
         let details = serde_json::json!({"version": next, "deployed": deploy});
         self.commit_change(tx, actor, "version.create", function, details, Notice::Caches).await?;
-        // Give the connection back before taking another: requests that
-        // each hold one while waiting for a second would starve the pool.
-        drop(db);
-        self.get_version(&actor.tenant, function, next, false).await
+        // Read back on the same connection (see create_function).
+        self.version_on(&db, &actor.tenant, function, next, false).await
     }
 
     pub async fn list_versions(&self, tenant: &str, function: &str) -> Result<Vec<Version>> {
@@ -148,7 +146,18 @@ impl Controller {
     /// One version; with `with_code`, its source from the blob store.
     pub async fn get_version(&self, tenant: &str, function: &str, number: i32, with_code: bool) -> Result<Version> {
         let db = self.db().await?;
-        let f = self.function_row(&db, tenant, function, false).await?;
+        self.version_on(&db, tenant, function, number, with_code).await
+    }
+
+    async fn version_on(
+        &self,
+        db: &impl GenericClient,
+        tenant: &str,
+        function: &str,
+        number: i32,
+        with_code: bool,
+    ) -> Result<Version> {
+        let f = self.function_row(db, tenant, function, false).await?;
         let row = db
             .query_opt(
                 "SELECT number, content_hash, author, message, created_at, bundle_key FROM versions
@@ -186,10 +195,8 @@ impl Controller {
             .await?;
         let details = serde_json::json!({"from": f.function.live_version, "to": number});
         self.commit_change(tx, actor, action, function, details, Notice::Caches).await?;
-        // Give the connection back before taking another: requests that
-        // each hold one while waiting for a second would starve the pool.
-        drop(db);
-        self.get_version(&actor.tenant, function, number, false).await
+        // Read back on the same connection (see create_function).
+        self.version_on(&db, &actor.tenant, function, number, false).await
     }
 }
 
