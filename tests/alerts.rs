@@ -204,6 +204,16 @@ async fn history(s: &Server, token: &str, rule: &Value) -> Vec<Value> {
     r["notifications"].as_array().unwrap().clone()
 }
 
+/// The history once it holds `n` notifications: a receiver gets a
+/// notification before the node records how its delivery went.
+async fn history_of(s: &Server, token: &str, rule: &Value, n: usize) -> Vec<Value> {
+    eventually(Duration::from_secs(10), "the notification history", || async {
+        let h = history(s, token, rule).await;
+        (h.len() >= n).then_some(h)
+    })
+    .await
+}
+
 // -------------------------------------------------------------------- tests
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,13 +308,13 @@ async fn streak_recovery_and_tenant_wide_rules_through_webhooks() {
     assert_eq!((recv.hits("/hook").len(), recv.hits("/slack").len()), (2, 5));
 
     // The history, newest first.
-    let h = history(&s, &op, &streak).await;
+    let h = history_of(&s, &op, &streak, 2).await;
     let kinds: Vec<&str> = h.iter().map(|n| n["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["recovery", "consecutive"]);
     assert!(h.iter().all(|n| n["delivered"] == true && n["error"].is_null() && n["function"] == "flaky"), "{h:?}");
     assert_eq!(h[1]["execution_id"], json!(third));
     assert!(h[0]["message"].as_str().unwrap().contains("recovered after 4 consecutive failures"), "{:?}", h[0]);
-    assert_eq!(history(&s, &op, &all).await.len(), 5);
+    assert_eq!(history_of(&s, &op, &all, 5).await.len(), 5);
 
     // A disabled rule stays quiet; the change reaches the invoke path at once.
     s.ok("PATCH", &format!("/alerts/{}", all["id"]), &op, Some(json!({"enabled": false})), 200).await;
@@ -366,7 +376,7 @@ async fn rate_limit_holds_back_failures_and_counts_them() {
     let got = recv.wait("/limited", 3).await;
     assert!(got[2].json()["text"].as_str().unwrap().contains("recovered after 6 consecutive failures"), "{:?}", got[2]);
     let kinds: Vec<String> =
-        history(&s, &op, &limited).await.iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect();
+        history_of(&s, &op, &limited, 3).await.iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect();
     assert_eq!(kinds, ["recovery", "failure", "failure"]);
 
     // A receiver that keeps failing: retried, then recorded as undelivered.
@@ -428,7 +438,7 @@ async fn email_through_the_smtp_server() {
     let mail = sink.wait(3).await;
     assert!(mail[2].contains("recovered after 1 consecutive failures"), "{}", mail[2]);
     let kinds: Vec<String> =
-        history(&s, &op, &rule).await.iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect();
+        history_of(&s, &op, &rule, 3).await.iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect();
     assert_eq!(kinds, ["recovery", "failure", "test"]);
 
     // Bad addresses name the entry.

@@ -94,7 +94,8 @@ export class TestServer {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`quasm serve printed no address in 60 s:\n${this.log}`)), 60_000);
       const check = () => {
-        const m = /quasm listening on (\S+)/.exec(this.log);
+        // The whole line: stderr may arrive cut anywhere ("...on http").
+        const m = /quasm listening on (\S+)\r?\n/.exec(this.log);
         if (m) {
           clearTimeout(timer);
           this.child.stderr.off("data", check);
