@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::commit::Notice;
+use crate::core::Core;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{Actor, Controller};
+use crate::Actor;
 
 /// Role names, lowest first; each includes the ones before it.
 pub const ROLES: &[&str] = &["viewer", "developer", "operator", "admin"];
@@ -90,8 +91,13 @@ fn validate_roles(roles: &[String]) -> Result<()> {
     Ok(())
 }
 
-impl Controller {
-    pub async fn create_api_key(&self, actor: &Actor, req: CreateApiKey) -> Result<CreatedApiKey> {
+/// API keys: long-lived credentials of a tenant, verified per request.
+pub struct ApiKeys {
+    pub(crate) core: Arc<Core>,
+}
+
+impl ApiKeys {
+    pub async fn create(&self, actor: &Actor, req: CreateApiKey) -> Result<CreatedApiKey> {
         if req.name.trim().is_empty() || req.name.len() > 128 {
             return Err(ControllerError::invalid("name", "1-128 characters"));
         }
@@ -101,7 +107,7 @@ impl Controller {
         }
         let id = random_hex(8)?;
         let secret = random_hex(32)?;
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         ensure_tenant(&tx, &actor.tenant).await?;
         let row = tx
@@ -120,7 +126,7 @@ impl Controller {
             )
             .await?;
         let details = serde_json::json!({"name": req.name, "roles": req.roles});
-        self.commit_change(tx, actor, "api_key.create", &id, details, Notice::Nobody).await?;
+        self.core.commit_change(tx, actor, "api_key.create", &id, details, Notice::Nobody).await?;
         Ok(CreatedApiKey {
             key: format!("qk_{id}_{secret}"),
             api_key: ApiKey {
@@ -134,8 +140,8 @@ impl Controller {
         })
     }
 
-    pub async fn list_api_keys(&self, tenant: &str) -> Result<Vec<ApiKey>> {
-        let db = self.db().await?;
+    pub async fn list(&self, tenant: &str) -> Result<Vec<ApiKey>> {
+        let db = self.core.db().await?;
         let rows = db
             .query(
                 "SELECT id, name, roles, created_by, created_at, expires_at FROM api_keys
@@ -156,26 +162,26 @@ impl Controller {
             .collect())
     }
 
-    pub async fn delete_api_key(&self, actor: &Actor, id: &str) -> Result<()> {
-        let mut db = self.db().await?;
+    pub async fn delete(&self, actor: &Actor, id: &str) -> Result<()> {
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let n = tx.execute("DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2", &[&actor.tenant, &id]).await?;
         if n == 0 {
             return Err(ControllerError::not_found("API key", id));
         }
         // Every node drops the cached key.
-        self.commit_change(tx, actor, "api_key.delete", id, serde_json::Value::Null, Notice::Caches).await?;
+        self.core.commit_change(tx, actor, "api_key.delete", id, serde_json::Value::Null, Notice::Caches).await?;
         Ok(())
     }
 
     /// Checks a presented key. `None`: unknown, wrong secret or expired
     /// (deliberately not told apart to the caller).
-    pub async fn verify_api_key(&self, key: &str) -> Result<Option<KeyGrant>> {
+    pub async fn verify(&self, key: &str) -> Result<Option<KeyGrant>> {
         let Some((id, secret)) = parse(key) else { return Ok(None) };
-        let grant = match self.cache.api_key(id) {
+        let grant = match self.core.cache.by_id::<KeyGrant>(id) {
             Some(g) => g,
             None => {
-                let db = self.db().await?;
+                let db = self.core.db().await?;
                 let Some(r) = db
                     .query_opt("SELECT tenant_id, roles, expires_at, secret_hash FROM api_keys WHERE id = $1", &[&id])
                     .await?
@@ -189,7 +195,7 @@ impl Controller {
                     expires_at: r.get(2),
                     secret_hash: r.get(3),
                 });
-                self.cache.put_api_key(g.clone());
+                self.core.cache.put_by_id(id, &g.tenant, g.clone());
                 g
             }
         };

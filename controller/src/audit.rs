@@ -54,10 +54,10 @@ pub async fn list(db: &impl GenericClient, tenant: &str, limit: i64) -> Result<V
         .collect())
 }
 
-impl crate::Controller {
+impl crate::tenants::Tenants {
     /// The audit log of `tenant`, newest first.
     pub async fn audit(&self, tenant: &str, limit: i64) -> Result<Vec<AuditEntry>> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         list(&db, tenant, limit).await
     }
 }

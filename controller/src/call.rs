@@ -184,7 +184,7 @@ impl Call {
 
     /// `POST .../invoke`: `handler` with `input`. Always recorded, and
     /// written before the call returns so the returned id can be fetched at
-    /// once (an async invoke turns durable, see `Controller::invoke_async`).
+    /// once (an async invoke turns durable, see `Invoker::invoke_async`).
     pub fn invoke(
         tenant: impl Into<String>,
         function: impl Into<String>,

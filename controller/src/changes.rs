@@ -5,9 +5,9 @@
 //!   on commit); each node drops its cached view of that tenant. If the
 //!   listening connection breaks, everything cached is dropped, since
 //!   notifications may have been missed.
-//! - `quasm_schedules`: wakes the cron scheduler ([`crate::triggers::cron`]).
+//! - `quasm_schedules`: wakes the cron scheduler ([`crate::schedules::scheduler`]).
 //! - `quasm_events`: wakes the event delivery claimer
-//!   ([`crate::triggers::events`]).
+//!   ([`crate::events::delivery`]).
 //! - `quasm_cancel`: `'<execution id>'` cancels that execution on whichever
 //!   node runs it ([`crate::live`]).
 
@@ -47,7 +47,7 @@ pub(crate) async fn listen(controller: Weak<Controller>, url: String) {
             tracing::warn!("change listener: {e}; reconnecting");
         }
         match controller.upgrade() {
-            Some(c) => c.cache.clear(),
+            Some(c) => c.core.cache.clear(),
             None => return,
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -80,9 +80,9 @@ async fn listen_once(controller: &Weak<Controller>, url: &str) -> std::result::R
     // Anything cached before LISTEN took effect may be stale.
     match controller.upgrade() {
         Some(c) => {
-            c.cache.clear();
-            c.scheduler.wake.notify_one();
-            c.event_wake.notify_one();
+            c.core.cache.clear();
+            c.schedules.scheduler.wake.notify_one();
+            c.events.wake.notify_one();
         }
         None => return Ok(()),
     }
@@ -91,11 +91,11 @@ async fn listen_once(controller: &Weak<Controller>, url: &str) -> std::result::R
         let Some(c) = controller.upgrade() else { return Ok(()) };
         if let AsyncMessage::Notification(n) = msg {
             match n.channel() {
-                channel::CONFIG => c.cache.invalidate(n.payload()),
-                channel::SCHEDULES => c.scheduler.wake.notify_one(),
-                channel::EVENTS => c.event_wake.notify_one(),
+                channel::CONFIG => c.core.cache.invalidate(n.payload()),
+                channel::SCHEDULES => c.schedules.scheduler.wake.notify_one(),
+                channel::EVENTS => c.events.wake.notify_one(),
                 channel::CANCEL => {
-                    c.live.cancel_here(n.payload());
+                    c.executions.live.cancel_here(n.payload());
                 }
                 _ => {}
             }

@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use crate::error::{ControllerError, Result};
-use crate::{validate, Controller};
+use crate::validate;
+use crate::versions::Versions;
 
 /// One problem found in the code; lines and columns count from 1.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -23,12 +24,12 @@ pub struct CheckResult {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl Controller {
+impl Versions {
     /// Compiles `code` as a function module would be; a syntax error is a
     /// diagnostic, not an error of the call.
-    pub async fn check_code(&self, code: &str) -> Result<CheckResult> {
+    pub async fn check(&self, code: &str) -> Result<CheckResult> {
         validate::code(code)?;
-        let runtime = self.runtime.clone();
+        let runtime = self.core.runtime.clone();
         let source = code.to_owned();
         let compiled = tokio::task::spawn_blocking(move || runtime.compile(&source, "check.js"))
             .await

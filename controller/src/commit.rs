@@ -1,13 +1,14 @@
 //! Committing a change to a tenant's configuration. Every change goes
-//! through [`Controller::commit_change`], so each one writes its audit entry
+//! through [`Core::commit_change`], so each one writes its audit entry
 //! in its own transaction, tells the nodes that must hear of it, and drops
 //! this node's cached view in the same way.
 
 use deadpool_postgres::Transaction;
 
 use crate::changes::{self, channel};
+use crate::core::Core;
 use crate::error::Result;
-use crate::{audit, Actor, Controller};
+use crate::{audit, Actor};
 
 /// Who must hear of a change once it is committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +25,7 @@ pub(crate) enum Notice {
     EventClaimers,
 }
 
-impl Controller {
+impl Core {
     /// Records `action` on `target` in the audit log, sends `notice` and
     /// commits `tx`: the entry and the notifications take effect with the
     /// change or not at all (Postgres delivers NOTIFY on commit).

@@ -5,6 +5,7 @@
 //! manual and async runs) write their row before running and update it
 //! after, so a crash never loses them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -15,10 +16,11 @@ use tokio_postgres::types::Type;
 use uuid::Uuid;
 
 use crate::blob::BlobStore;
+use crate::core::Core;
 use crate::error::{ControllerError, Result};
+use crate::live::LiveRuns;
 use crate::metrics::Metrics;
 use crate::store::jsonb::{self, Jsonb};
-use crate::Controller;
 
 /// Inputs and outputs larger than this (as JSON) go to the blob store.
 pub const INLINE_LIMIT: usize = 64 * 1024;
@@ -402,14 +404,34 @@ async fn write_batch(
     Ok(n)
 }
 
-impl Controller {
+/// Execution history: the recorder that writes it, reads of it, and this
+/// node's registry of runs that can be watched and cancelled.
+pub struct Executions {
+    pub(crate) core: Arc<Core>,
+    recorder: Recorder,
+    pub(crate) live: LiveRuns,
+}
+
+impl Executions {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        let recorder =
+            Recorder::start(core.db.clone(), core.blobs.clone(), core.config.recorder.clone(), core.metrics.clone());
+        Self { core, recorder, live: LiveRuns::default() }
+    }
+
+    /// Waits until every execution record handed to the recorder so far is
+    /// written (graceful shutdown).
+    pub async fn flush(&self) {
+        self.recorder.flush().await;
+    }
+
     pub(crate) fn recorder(&self) -> &Recorder {
         &self.recorder
     }
 
     /// Writes a durable record now (before a cron/event/manual run starts).
     pub(crate) async fn insert_record(&self, r: &ExecutionRecord) -> Result<()> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         db.execute(
             "INSERT INTO executions (id, tenant_id, function_id, function_name, version, trigger, trigger_ref, status,
                                      created_at, started_at, input, node_id, started_by)
@@ -426,7 +448,7 @@ impl Controller {
                 &r.created_at,
                 &r.started_at,
                 &jsonb::opt(&r.input),
-                &self.node_id(),
+                &self.core.node.id,
                 &r.started_by,
             ],
         )
@@ -435,10 +457,10 @@ impl Controller {
     }
 
     pub(crate) async fn mark_running(&self, id: Uuid, started_at: DateTime<Utc>) -> Result<()> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         db.execute(
             "UPDATE executions SET status = 'running', started_at = $2, node_id = $3 WHERE id = $1",
-            &[&id, &started_at, &self.node_id()],
+            &[&id, &started_at, &self.core.node.id],
         )
         .await?;
         Ok(())
@@ -446,8 +468,8 @@ impl Controller {
 
     /// Completes a durable record.
     pub(crate) async fn finish_record(&self, mut r: ExecutionRecord) -> Result<()> {
-        let output_key = spill(&*self.blobs, r.id, "output", &mut r.output).await?;
-        let db = self.db().await?;
+        let output_key = spill(&*self.core.blobs, r.id, "output", &mut r.output).await?;
+        let db = self.core.db().await?;
         db.execute(
             "UPDATE executions SET status = $2, started_at = $3, finished_at = $4, duration_us = $5, cpu_time_us = $6,
                     peak_memory_bytes = $7, output = $8, output_key = $9, logs = $10, logs_truncated = $11, error = $12,
@@ -473,7 +495,7 @@ impl Controller {
         Ok(())
     }
 
-    pub async fn list_executions(&self, tenant: &str, q: ExecutionQuery) -> Result<ExecutionPage> {
+    pub async fn list(&self, tenant: &str, q: ExecutionQuery) -> Result<ExecutionPage> {
         if let Some(s) = &q.status {
             if !STATUSES.contains(&s.as_str()) {
                 return Err(ControllerError::invalid("status", format!("must be one of {}", STATUSES.join(", "))));
@@ -488,7 +510,7 @@ impl Controller {
         if !(1..=1000).contains(&limit) {
             return Err(ControllerError::invalid("limit", "must be between 1 and 1000"));
         }
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         let rows = db
             .query(
                 &format!(
@@ -507,8 +529,8 @@ impl Controller {
         Ok(ExecutionPage { executions, next_cursor })
     }
 
-    pub async fn get_execution(&self, tenant: &str, id: Uuid) -> Result<Execution> {
-        let db = self.db().await?;
+    pub async fn get(&self, tenant: &str, id: Uuid) -> Result<Execution> {
+        let db = self.core.db().await?;
         let row = db
             .query_opt(
                 &format!("SELECT {SUMMARY}, input, input_key, output, output_key, logs FROM executions WHERE tenant_id = $1 AND id = $2"),
@@ -520,7 +542,7 @@ impl Controller {
         // Columns after SUMMARY (0..=14): input 15, input_key 16, output 17, output_key 18, logs 19.
         for (value, key) in [(&mut e.input, row.get::<_, Option<String>>(16)), (&mut e.output, row.get(18))] {
             if let Some(key) = key {
-                if let Some(bytes) = self.blobs.get(&key).await? {
+                if let Some(bytes) = self.core.blobs.get(&key).await? {
                     *value = serde_json::from_slice(&bytes).ok();
                 }
             }

@@ -2,14 +2,17 @@
 //! also creates version 1 and makes it live (see `versions.rs`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use deadpool_postgres::GenericClient;
 use quasm_runtime::{Isolation, Limits};
 use serde::{Deserialize, Serialize};
 
 use crate::commit::Notice;
+use crate::core::Core;
 use crate::error::{ControllerError, Result};
-use crate::{validate, Actor, Controller};
+use crate::versions::Versions;
+use crate::{validate, Actor};
 
 /// `POST /api/v1/functions`.
 #[derive(Debug, Deserialize)]
@@ -102,7 +105,8 @@ fn isolation_str(i: Isolation) -> &'static str {
     }
 }
 
-impl Controller {
+/// A function's row, as every service that acts on a function reads it.
+impl Core {
     pub(crate) fn function_from_row(&self, r: &tokio_postgres::Row) -> Result<FunctionRow> {
         let limits: serde_json::Value = r.get(5);
         let env: serde_json::Value = r.get(6);
@@ -147,16 +151,24 @@ impl Controller {
             db.query_opt(&sql, &[&tenant, &name]).await?.ok_or_else(|| ControllerError::not_found("function", name))?;
         self.function_from_row(&row)
     }
+}
 
+/// Functions: create (with version 1), read, change, delete.
+pub struct Functions {
+    pub(crate) core: Arc<Core>,
+    pub(crate) versions: Arc<Versions>,
+}
+
+impl Functions {
     fn check_limits(&self, limits: &Limits) -> Result<()> {
-        self.runtime.maxima().validate(limits).map_err(|m| {
+        self.core.runtime.maxima().validate(limits).map_err(|m| {
             let field = m.split(' ').next().unwrap_or("limits").to_owned();
             ControllerError::invalid(field, m)
         })
     }
 
     /// Creates a function and its version 1, live.
-    pub async fn create_function(&self, actor: &Actor, req: CreateFunction) -> Result<Function> {
+    pub async fn create(&self, actor: &Actor, req: CreateFunction) -> Result<Function> {
         validate::name("name", &req.name)?;
         validate::description(&req.description)?;
         validate::tags(&req.tags)?;
@@ -168,17 +180,17 @@ impl Controller {
         self.check_limits(&limits)?;
         let rate = req.success_sample_rate.unwrap_or(1.0);
         validate::sample_rate("success_sample_rate", rate)?;
-        crate::bindings::check(self.runtime.bindings(), &actor.tenant, &req.bindings)?;
+        crate::bindings::check(self.core.runtime.bindings(), &actor.tenant, &req.bindings)?;
         let compatibility_date = match &req.compatibility_date {
             Some(d) => crate::compat::date(d)?,
             None => chrono::Utc::now().date_naive(),
         };
         // Compile and store the bundle before touching the database: a
         // crash in between leaves only an unreferenced blob.
-        let prepared = self.prepare_version(&req.name, &req.code).await?;
-        let sealed = if req.secrets.is_empty() { None } else { Some(self.secrets.seal(&req.secrets)?) };
+        let prepared = self.versions.prepare(&req.name, &req.code).await?;
+        let sealed = if req.secrets.is_empty() { None } else { Some(self.core.secrets.seal(&req.secrets)?) };
 
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         ensure_tenant(&tx, &actor.tenant).await?;
         let env = serde_json::to_value(&req.env).expect("map");
@@ -208,28 +220,28 @@ impl Controller {
             .await?
             .ok_or_else(|| ControllerError::Conflict { what: "function", name: req.name.clone() })?;
         let id: i64 = row.get(0);
-        self.insert_version(&tx, id, 1, &prepared, &actor.subject, req.message.as_deref().unwrap_or("")).await?;
+        self.versions.insert(&tx, id, 1, &prepared, &actor.subject, req.message.as_deref().unwrap_or("")).await?;
         let details = serde_json::json!({"version": 1});
-        self.commit_change(tx, actor, "function.create", &req.name, details, Notice::Caches).await?;
+        self.core.commit_change(tx, actor, "function.create", &req.name, details, Notice::Caches).await?;
         // Read back on the same connection: a request holding one while
         // waiting for a second would starve the pool under concurrency.
-        Ok(self.function_row(&db, &actor.tenant, &req.name, false).await?.function)
+        Ok(self.core.function_row(&db, &actor.tenant, &req.name, false).await?.function)
     }
 
-    pub async fn get_function(&self, tenant: &str, name: &str) -> Result<Function> {
-        let db = self.db().await?;
-        Ok(self.function_row(&db, tenant, name, false).await?.function)
+    pub async fn get(&self, tenant: &str, name: &str) -> Result<Function> {
+        let db = self.core.db().await?;
+        Ok(self.core.function_row(&db, tenant, name, false).await?.function)
     }
 
-    pub async fn list_functions(&self, tenant: &str) -> Result<Vec<Function>> {
-        let db = self.db().await?;
+    pub async fn list(&self, tenant: &str) -> Result<Vec<Function>> {
+        let db = self.core.db().await?;
         let rows = db
             .query(&format!("SELECT {COLUMNS} FROM functions WHERE tenant_id = $1 ORDER BY name"), &[&tenant])
             .await?;
-        rows.iter().map(|r| self.function_from_row(r).map(|f| f.function)).collect()
+        rows.iter().map(|r| self.core.function_from_row(r).map(|f| f.function)).collect()
     }
 
-    pub async fn update_function(&self, actor: &Actor, name: &str, req: UpdateFunction) -> Result<Function> {
+    pub async fn update(&self, actor: &Actor, name: &str, req: UpdateFunction) -> Result<Function> {
         if let Some(d) = &req.description {
             validate::description(d)?;
         }
@@ -243,12 +255,12 @@ impl Controller {
             validate::sample_rate("success_sample_rate", r)?;
         }
         if let Some(b) = &req.bindings {
-            crate::bindings::check(self.runtime.bindings(), &actor.tenant, b)?;
+            crate::bindings::check(self.core.runtime.bindings(), &actor.tenant, b)?;
         }
         let compatibility_date = req.compatibility_date.as_deref().map(crate::compat::date).transpose()?;
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
-        let current = self.function_row(&tx, &actor.tenant, name, true).await?;
+        let current = self.core.function_row(&tx, &actor.tenant, name, true).await?;
         let mut f = current.function;
         let mut sealed = current.sealed_secrets;
         let mut changed: Vec<&str> = Vec::new();
@@ -297,7 +309,7 @@ impl Controller {
         }
         if let Some(updates) = req.secrets {
             let mut all = match &sealed {
-                Some(s) => self.secrets.open(s)?,
+                Some(s) => self.core.secrets.open(s)?,
                 None => BTreeMap::new(),
             };
             for (k, v) in updates {
@@ -308,12 +320,12 @@ impl Controller {
             }
             validate::variables("secrets", &all)?;
             validate::distinct(&f.env, all.keys())?;
-            sealed = if all.is_empty() { None } else { Some(self.secrets.seal(&all)?) };
+            sealed = if all.is_empty() { None } else { Some(self.core.secrets.seal(&all)?) };
             changed.push("secrets");
         }
         if changed.contains(&"env") && !changed.contains(&"secrets") {
             if let Some(s) = &sealed {
-                validate::distinct(&f.env, self.secrets.open(s)?.keys())?;
+                validate::distinct(&f.env, self.core.secrets.open(s)?.keys())?;
             }
         }
         tx.execute(
@@ -338,20 +350,20 @@ impl Controller {
         )
         .await?;
         let details = serde_json::json!({"fields": changed});
-        self.commit_change(tx, actor, "function.update", name, details, Notice::Caches).await?;
-        // Read back on the same connection (see create_function).
-        Ok(self.function_row(&db, &actor.tenant, name, false).await?.function)
+        self.core.commit_change(tx, actor, "function.update", name, details, Notice::Caches).await?;
+        // Read back on the same connection (see create).
+        Ok(self.core.function_row(&db, &actor.tenant, name, false).await?.function)
     }
 
     /// Deletes a function with its versions, routes and execution history.
-    pub async fn delete_function(&self, actor: &Actor, name: &str) -> Result<()> {
-        let mut db = self.db().await?;
+    pub async fn delete(&self, actor: &Actor, name: &str) -> Result<()> {
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let n = tx.execute("DELETE FROM functions WHERE tenant_id = $1 AND name = $2", &[&actor.tenant, &name]).await?;
         if n == 0 {
             return Err(ControllerError::not_found("function", name));
         }
-        self.commit_change(tx, actor, "function.delete", name, serde_json::Value::Null, Notice::Caches).await?;
+        self.core.commit_change(tx, actor, "function.delete", name, serde_json::Value::Null, Notice::Caches).await?;
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! The one invoke path. HTTP routes, the invoke API, cron slots, event
-//! deliveries and manual runs all end in [`Controller::invoke`]: resolve the
+//! deliveries and manual runs all end in [`Invoker::invoke`]: resolve the
 //! live version, enforce enabled and quotas, record the execution, run it
 //! in the runtime, record the result.
 
@@ -9,11 +9,14 @@ use chrono::Utc;
 use quasm_runtime::{InvocationContext, InvocationResult};
 use uuid::Uuid;
 
+use crate::alerts::Alerts;
 use crate::call::{Call, Record};
+use crate::core::Core;
 use crate::error::{ControllerError, Result};
 use crate::executions::ExecutionRecord;
+use crate::executions::Executions;
 use crate::metrics::{InvocationLabels, TriggerLabels};
-use crate::Controller;
+use crate::quota;
 
 #[derive(Debug)]
 pub struct Outcome {
@@ -26,18 +29,40 @@ fn micros(d: u64) -> i64 {
     i64::try_from(d).unwrap_or(i64::MAX)
 }
 
-impl Controller {
+/// The invoke path and what it enforces: quotas, the services functions
+/// reach (`env.EVENTS`, `env.KV`), recording, alert hand-off.
+pub struct Invoker {
+    pub(crate) core: Arc<Core>,
+    pub(crate) executions: Arc<Executions>,
+    pub(crate) alerts: Arc<Alerts>,
+    quotas: quota::Quotas,
+    services: quasm_runtime::Services,
+}
+
+impl Invoker {
+    pub(crate) fn new(core: Arc<Core>, executions: Arc<Executions>, alerts: Arc<Alerts>) -> Self {
+        let services = quasm_runtime::Services {
+            events: Arc::new(crate::events::FunctionEvents(Arc::downgrade(&core))),
+            kv: Arc::new(crate::kv::PostgresKv { db: core.db.clone() }),
+        };
+        Self { quotas: quota::Quotas::new(core.config.quotas.clone()), core, executions, alerts, services }
+    }
+
     /// Runs `call` to completion. Errors are about the call itself (unknown
     /// or disabled function, quota); what the function did is in the result.
     pub async fn invoke(&self, mut call: Call) -> Result<Outcome> {
-        let deployed = self.deployed(&call.tenant, &call.function).await?;
+        let deployed = crate::deployed::deployed(&self.core, &call.tenant, &call.function).await?;
         if !deployed.enabled {
             return Err(ControllerError::Disabled(call.function));
         }
-        let _permit = match self.quotas.acquire(&call.tenant, deployed.function_id, self.live_nodes()).await {
+        let _permit = match self.quotas.acquire(&call.tenant, deployed.function_id, self.core.live_nodes()).await {
             Ok(p) => p,
             Err(e) => {
-                self.metrics.throttled.get_or_create(&crate::metrics::ReasonLabels { reason: "concurrency" }).inc();
+                self.core
+                    .metrics
+                    .throttled
+                    .get_or_create(&crate::metrics::ReasonLabels { reason: "concurrency" })
+                    .inc();
                 return Err(e);
             }
         };
@@ -68,16 +93,16 @@ impl Controller {
         };
         // Durable runs can be watched and cancelled until their final
         // record is written (the guard unregisters on return).
-        let live = (mode == Record::Durable).then(|| self.live.register(id));
+        let live = (mode == Record::Durable).then(|| self.executions.live.register(id));
         if let Some(l) = &live {
             call.observer.get_or_insert_with(|| l.run.clone());
             call.cancel.get_or_insert_with(|| l.run.cancel_flag());
         }
         if mode == Record::Durable {
             match call.execution_id {
-                None => self.insert_record(&new_record("running")).await?,
+                None => self.executions.insert_record(&new_record("running")).await?,
                 // Queued by `invoke_async`: now it runs.
-                Some(id) => self.mark_running(id, created_at).await?,
+                Some(id) => self.executions.mark_running(id, created_at).await?,
             }
         }
 
@@ -101,15 +126,16 @@ impl Controller {
             bindings: deployed.bindings.clone(),
             compatibility_date: Some(deployed.compatibility_date.clone()),
         };
-        let result = self.runtime.invoke(&deployed.spec, request).await;
+        let result = self.core.runtime.invoke(&deployed.spec, request).await;
 
         let status = result.status.as_str();
-        self.metrics.invocations.get_or_create(&InvocationLabels { trigger: trigger.as_str(), status }).inc();
-        self.metrics
+        self.core.metrics.invocations.get_or_create(&InvocationLabels { trigger: trigger.as_str(), status }).inc();
+        self.core
+            .metrics
             .duration
             .get_or_create(&TriggerLabels { trigger: trigger.as_str() })
             .observe(result.duration_us as f64 / 1e6);
-        self.observe_outcome(&tenant, &deployed, trigger, id, &result).await;
+        self.alerts.observe_outcome(&tenant, &deployed, trigger, id, &result).await;
 
         let keep = match mode {
             Record::Durable => true,
@@ -133,11 +159,11 @@ impl Controller {
             record.logs_truncated = result.logs_truncated;
             record.error = result.error.as_ref().map(|e| serde_json::to_value(e).expect("error serialises"));
             match mode {
-                Record::Durable => self.finish_record(record).await?,
+                Record::Durable => self.executions.finish_record(record).await?,
                 Record::Sampled { wait, .. } => {
-                    self.recorder().push(record).await;
+                    self.executions.recorder().push(record).await;
                     if wait {
-                        self.recorder().flush().await;
+                        self.executions.recorder().flush().await;
                     }
                 }
             }
@@ -148,7 +174,7 @@ impl Controller {
     /// Starts `call` in the background; its record exists (status
     /// `queued`) when this returns, so its id can be polled at once.
     pub async fn invoke_async(self: &Arc<Self>, mut call: Call) -> Result<Uuid> {
-        let deployed = self.deployed(&call.tenant, &call.function).await?;
+        let deployed = crate::deployed::deployed(&self.core, &call.tenant, &call.function).await?;
         if !deployed.enabled {
             return Err(ControllerError::Disabled(call.function));
         }
@@ -159,16 +185,16 @@ impl Controller {
         let mut record =
             ExecutionRecord::unfinished(id, &call.tenant, &deployed, trigger, trigger_ref, "queued", now, input);
         record.started_by = call.user.as_ref().map(|u| u.id.clone());
-        self.insert_record(&record).await?;
+        self.executions.insert_record(&record).await?;
         // Cancellable from now on, before it starts.
-        self.live.queue(id);
+        self.executions.live.queue(id);
         call.execution_id = Some(id);
         call.record = Record::Durable;
         let this = self.clone();
-        self.spawn_run(async move {
+        self.core.spawn_run(async move {
             if let Err(e) = this.invoke(call).await {
                 tracing::warn!(execution = %id, "async invocation failed to start: {e}");
-                this.live.forget(id);
+                this.executions.live.forget(id);
                 let _ = this.fail_queued(id, &e).await;
             }
         });
@@ -177,7 +203,8 @@ impl Controller {
 
     async fn fail_queued(&self, id: Uuid, e: &ControllerError) -> Result<()> {
         let error = serde_json::json!({"name": "InvocationError", "message": e.to_string(), "stack": ""});
-        self.db()
+        self.core
+            .db()
             .await?
             .execute(
                 "UPDATE executions SET status = 'error', finished_at = now(), error = $2 WHERE id = $1",

@@ -1,6 +1,24 @@
 //! Quasm's control plane: functions and their immutable versions, routes,
 //! API keys, execution history, and the one invoke path every trigger uses
-//! ([`Controller::invoke`]).
+//! ([`Invoker::invoke`]).
+//!
+//! [`Controller`] composes one service per domain (functions, versions,
+//! routes, API keys, tenants, schedules, events, alerts, executions, the
+//! invoker); each holds the shared [`core`] (database, blob store, runtime,
+//! cache, this node) and the services it calls.
+//!
+//! Triggers, everything that starts a function besides a direct call, end
+//! in the same invoke path:
+//! - HTTP routes: `gateway/src/public.rs` matches a route ([`routes`]) and
+//!   invokes the function's `fetch` handler.
+//! - Cron: the scheduler ([`schedules::scheduler`]) claims schedule slots
+//!   and runs the `scheduled` handler.
+//! - Events: [`events::delivery`] delivers published events to subscribed
+//!   functions' `event` handlers, at least once.
+//!
+//! Triggers that claim work through Postgres (so each slot or delivery runs
+//! once across nodes) record the claiming node ([`nodes`]); work of a dead
+//! node is taken over by the others.
 //!
 //! Postgres is the source of truth (`store/`); bundles live in the blob
 //! store (`blob/`). What the invoke path reads on every call is cached per
@@ -18,7 +36,7 @@ pub mod changes;
 pub mod check;
 mod commit;
 mod compat;
-pub mod dead_letters;
+mod core;
 pub mod deployed;
 pub mod error;
 pub mod events;
@@ -39,22 +57,31 @@ pub mod secrets;
 pub mod serde_strict;
 pub mod stats;
 pub mod store;
-pub mod subscriptions;
 pub mod tenants;
-pub mod triggers;
 mod validate;
 pub mod versions;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use alerts::Alerts;
+pub use api_keys::ApiKeys;
 pub use call::{Call, HttpRoute, Record, Trigger, TriggerContext};
 pub use error::{ControllerError, Result};
+pub use events::Events;
+pub use executions::Executions;
 pub use files::write_new_private;
-pub use invoke::Outcome;
+pub use functions::Functions;
+pub use invoke::{Invoker, Outcome};
+pub use routes::Routes;
+pub use schedules::Schedules;
+pub use tenants::Tenants;
+pub use versions::Versions;
 
 use blob::BlobStore;
 use quasm_runtime::Runtime;
+
+use crate::core::Core;
 
 /// Who is making a change or a call: from the credential, never the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,47 +132,22 @@ impl Default for ControllerConfig {
     }
 }
 
+/// The control plane: one service per domain, composed here. Background
+/// tasks (heartbeat, change listener, retention, alerts, cron, event
+/// deliveries) are started by [`Controller::start`] and hold their service
+/// weakly, so they end when the controller is dropped.
 pub struct Controller {
-    db: deadpool_postgres::Pool,
-    blobs: Arc<dyn BlobStore>,
-    runtime: Arc<Runtime>,
-    secrets: secrets::SecretBox,
-    pub(crate) cache: cache::Cache,
-    recorder: executions::Recorder,
-    quotas: quota::Quotas,
-    services: quasm_runtime::Services,
-    metrics: Arc<metrics::Metrics>,
-    node: nodes::Node,
-    pub(crate) alerts: alerts::Alerts,
-    /// Cancelled when the process stops: triggers stop claiming work.
-    stopping: tokio_util::sync::CancellationToken,
-    /// Live nodes sharing the database (this one included), as of the last
-    /// heartbeat: quotas and rate limits are split among them.
-    live_nodes: std::sync::atomic::AtomicUsize,
-    /// Trigger runs in flight (cron slots, event deliveries, manual runs),
-    /// awaited on shutdown.
-    runs: tokio_util::task::TaskTracker,
-    /// Where background runs execute: their own worker threads, so a run
-    /// that computes for seconds never stalls the threads serving requests.
-    run_threads: tokio::runtime::Handle,
-    scheduler: triggers::cron::Scheduler,
-    /// Wakes this node's event delivery claimer.
-    event_wake: Arc<tokio::sync::Notify>,
-    live: live::LiveRuns,
-    config: ControllerConfig,
-}
-
-/// The runtime background runs execute on. It lives as long as the
-/// process: a tokio runtime may not be dropped from async code.
-fn background_threads() -> Result<tokio::runtime::Handle> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name("quasm-run")
-        .enable_all()
-        .build()
-        .map_err(|e| ControllerError::Internal(format!("starting the background run threads: {e}")))?;
-    Ok(Box::leak(Box::new(rt)).handle().clone())
+    core: Arc<Core>,
+    pub functions: Arc<Functions>,
+    pub versions: Arc<Versions>,
+    pub routes: Arc<Routes>,
+    pub api_keys: Arc<ApiKeys>,
+    pub tenants: Arc<Tenants>,
+    pub schedules: Arc<Schedules>,
+    pub events: Arc<Events>,
+    pub alerts: Arc<Alerts>,
+    pub executions: Arc<Executions>,
+    pub invoker: Arc<Invoker>,
 }
 
 impl Controller {
@@ -161,45 +163,39 @@ impl Controller {
         secrets: secrets::SecretBox,
         config: ControllerConfig,
     ) -> Result<Arc<Self>> {
-        let metrics = Arc::new(metrics::Metrics::new());
-        let recorder = executions::Recorder::start(db.clone(), blobs.clone(), config.recorder.clone(), metrics.clone());
-        let alerts = alerts::Alerts::new(config.smtp.as_ref(), &metrics)?;
-        let run_threads = background_threads()?;
-        let kv_store = Arc::new(kv::PostgresKv { db: db.clone() });
-        let node = nodes::Node::new(config.node_lease, blobs.location());
-        let controller = Arc::new_cyclic(|this| Self {
-            quotas: quota::Quotas::new(config.quotas.clone()),
-            db,
-            blobs,
-            runtime,
-            secrets,
-            cache: cache::Cache::default(),
-            recorder,
-            // env.EVENTS publishes through this controller (held weakly: it owns them).
-            services: quasm_runtime::Services {
-                events: Arc::new(events::ControllerEvents(this.clone())),
-                kv: kv_store,
-            },
-            metrics,
-            node,
+        let smtp = config.smtp.clone();
+        let core = Arc::new(Core::new(db, blobs, runtime, secrets, config)?);
+        let versions = Arc::new(Versions { core: core.clone() });
+        let executions = Arc::new(Executions::new(core.clone()));
+        let alerts = Arc::new(Alerts::new(core.clone(), smtp.as_ref())?);
+        let invoker = Arc::new(Invoker::new(core.clone(), executions.clone(), alerts.clone()));
+        let controller = Arc::new(Self {
+            functions: Arc::new(Functions { core: core.clone(), versions: versions.clone() }),
+            versions,
+            routes: Arc::new(Routes { core: core.clone() }),
+            api_keys: Arc::new(ApiKeys { core: core.clone() }),
+            tenants: Arc::new(Tenants { core: core.clone() }),
+            schedules: Arc::new(Schedules {
+                core: core.clone(),
+                invoker: invoker.clone(),
+                scheduler: Default::default(),
+            }),
+            events: Arc::new(Events { core: core.clone(), invoker: invoker.clone(), wake: Default::default() }),
             alerts,
-            stopping: Default::default(),
-            live_nodes: std::sync::atomic::AtomicUsize::new(1),
-            runs: Default::default(),
-            run_threads,
-            scheduler: Default::default(),
-            event_wake: Default::default(),
-            live: Default::default(),
-            config,
+            executions,
+            invoker,
+            core,
         });
-        controller.check_shared_blob_store().await?;
+        let core = &controller.core;
+        core.node.check_shared_blob_store(core).await?;
         // Registered before any work is claimed in this node's name.
-        controller.renew_lease().await?;
-        tokio::spawn(nodes::heartbeat(Arc::downgrade(&controller)));
+        core.node.renew_lease(core).await?;
+        tokio::spawn(nodes::heartbeat(Arc::downgrade(core)));
         tokio::spawn(changes::listen(Arc::downgrade(&controller), db_url));
-        tokio::spawn(retention::run(Arc::downgrade(&controller)));
-        alerts::start(&controller);
-        triggers::start(&controller);
+        tokio::spawn(retention::run(Arc::downgrade(core)));
+        alerts::start(&controller.alerts);
+        tokio::spawn(schedules::scheduler::run(Arc::downgrade(&controller.schedules)));
+        events::delivery::start(&controller.events);
         Ok(controller)
     }
 
@@ -207,61 +203,55 @@ impl Controller {
     /// in flight, flushes execution records and leaves the cluster, so
     /// other nodes take over what is left at once.
     pub async fn shutdown(&self, grace: Duration) {
-        self.stopping.cancel();
-        self.runs.close();
-        if tokio::time::timeout(grace, self.runs.wait()).await.is_err() {
+        let core = &self.core;
+        core.stopping.cancel();
+        core.runs.close();
+        if tokio::time::timeout(grace, core.runs.wait()).await.is_err() {
             tracing::warn!(
                 "shutdown: {} trigger runs still going after {grace:?}; other nodes will retry them",
-                self.runs.len()
+                core.runs.len()
             );
         }
-        self.flush().await;
+        self.executions.flush().await;
         // Outcomes of the runs above may still be raising alerts.
-        self.drain_alerts(grace.max(Duration::from_secs(5))).await;
-        if let Err(e) = self.leave().await {
+        self.alerts.drain(grace.max(Duration::from_secs(5))).await;
+        if let Err(e) = core.node.leave(core).await {
             tracing::warn!("leaving the cluster: {e}");
         }
     }
 
-    /// Runs `run` (a cron slot, an event delivery, an async or manual run)
-    /// on the background threads; shutdown waits for it.
-    pub(crate) fn spawn_run<F>(&self, run: F)
-    where
-        F: std::future::Future<Output = ()> + Send + 'static,
-    {
-        self.runs.spawn_on(run, &self.run_threads);
-    }
-
     /// Cancelled when the process is stopping.
     pub fn stopping(&self) -> &tokio_util::sync::CancellationToken {
-        &self.stopping
+        &self.core.stopping
     }
 
     pub fn runtime(&self) -> &Arc<Runtime> {
-        &self.runtime
+        &self.core.runtime
     }
 
     pub fn metrics(&self) -> &Arc<metrics::Metrics> {
-        &self.metrics
+        &self.core.metrics
     }
 
     pub fn config(&self) -> &ControllerConfig {
-        &self.config
+        &self.core.config
     }
 
-    /// Waits until every execution record handed to the recorder so far is
-    /// written (graceful shutdown).
-    pub async fn flush(&self) {
-        self.recorder.flush().await;
+    /// Live nodes sharing the database (at least 1: this one), as of the
+    /// last heartbeat; each node enforces its share of the cluster-wide
+    /// quotas and rate limits.
+    pub fn live_nodes(&self) -> usize {
+        self.core.live_nodes()
+    }
+
+    /// This process's node id.
+    pub fn node_id(&self) -> uuid::Uuid {
+        self.core.node.id
     }
 
     /// Whether Postgres answers (readiness).
     pub async fn ping(&self) -> Result<()> {
-        self.db().await?.simple_query("SELECT 1").await?;
+        self.core.db().await?.simple_query("SELECT 1").await?;
         Ok(())
-    }
-
-    async fn db(&self) -> Result<deadpool_postgres::Object> {
-        Ok(store::connect(&self.db).await?)
     }
 }

@@ -28,7 +28,6 @@ use uuid::Uuid;
 
 use crate::changes::{self, channel};
 use crate::error::{ControllerError, Result};
-use crate::Controller;
 
 /// Events kept for late watchers; beyond this they see only new ones.
 const HISTORY_CAP: usize = 1000;
@@ -206,7 +205,7 @@ pub struct CancelAccepted {
     pub status: &'static str,
 }
 
-impl Controller {
+impl crate::executions::Executions {
     /// The live-run registry of this node.
     pub fn live(&self) -> &LiveRuns {
         &self.live
@@ -214,8 +213,8 @@ impl Controller {
 
     /// Cancels a queued or running execution of `tenant`, on whichever
     /// node runs it.
-    pub async fn cancel_execution(&self, tenant: &str, id: Uuid) -> Result<CancelAccepted> {
-        let db = self.db().await?;
+    pub async fn cancel(&self, tenant: &str, id: Uuid) -> Result<CancelAccepted> {
+        let db = self.core.db().await?;
         let row = db
             .query_opt("SELECT status FROM executions WHERE tenant_id = $1 AND id = $2", &[&tenant, &id])
             .await?

@@ -8,13 +8,14 @@
 //! Every query that asks "is the owner alive?" uses [`ALIVE`], so there is
 //! one definition of a live node.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Weak;
 use std::time::Duration;
 
 use uuid::Uuid;
 
+use crate::core::Core;
 use crate::error::{ControllerError, Result};
-use crate::Controller;
 
 /// SQL condition true when the node `$node` (substitute a column or a
 /// parameter with `alive(...)`) holds an unexpired lease.
@@ -26,7 +27,7 @@ pub fn alive(expr: &str) -> String {
 }
 
 /// This process as a cluster member.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Node {
     pub id: Uuid,
     /// How long a node counts as alive after its last heartbeat.
@@ -35,11 +36,14 @@ pub struct Node {
     /// registered with the lease so nodes can check they share one store.
     pub blob_store: String,
     pub hostname: String,
+    /// Live nodes sharing the database (this one included), as of the last
+    /// heartbeat: quotas and rate limits are split among them.
+    live: AtomicUsize,
 }
 
 impl Node {
     pub fn new(lease: Duration, blob_store: String) -> Self {
-        Self { id: Uuid::now_v7(), lease, blob_store, hostname: hostname() }
+        Self { id: Uuid::now_v7(), lease, blob_store, hostname: hostname(), live: AtomicUsize::new(1) }
     }
 }
 
@@ -48,13 +52,13 @@ const FORGET_AFTER: &str = "1 hour";
 
 /// Renews this node's lease until the controller is dropped; after each
 /// renewal fails the unfinished executions of dead nodes.
-pub(crate) async fn heartbeat(controller: Weak<Controller>) {
+pub(crate) async fn heartbeat(core: Weak<Core>) {
     loop {
-        let Some(c) = controller.upgrade() else { return };
+        let Some(c) = core.upgrade() else { return };
         let every = c.node.lease / 3;
-        if let Err(e) = c.renew_lease().await {
+        if let Err(e) = c.node.renew_lease(&c).await {
             tracing::warn!("node heartbeat failed: {e}");
-        } else if let Err(e) = c.fail_orphaned_executions().await {
+        } else if let Err(e) = c.node.fail_orphaned_executions(&c).await {
             tracing::warn!("failing executions of dead nodes: {e}");
         }
         drop(c);
@@ -62,31 +66,26 @@ pub(crate) async fn heartbeat(controller: Weak<Controller>) {
     }
 }
 
-impl Controller {
+impl Node {
     /// Live nodes sharing this database (at least 1: this one), as of the
     /// last heartbeat; each node enforces its share of the cluster-wide
     /// quotas and rate limits.
     pub fn live_nodes(&self) -> usize {
-        self.live_nodes.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// This process's node id.
-    pub fn node_id(&self) -> Uuid {
-        self.node.id
+        self.live.load(Ordering::Relaxed)
     }
 
     /// Refuses to join a cluster whose live nodes keep their bundles
     /// elsewhere: a version created through one node must run on every
     /// node, so all must share one blob store (one S3 bucket, or one local
     /// directory of one host).
-    pub(crate) async fn check_shared_blob_store(&self) -> Result<()> {
-        let mine = self.node.blob_store.clone();
-        let db = self.db().await?;
+    pub(crate) async fn check_shared_blob_store(&self, core: &Core) -> Result<()> {
+        let mine = self.blob_store.clone();
+        let db = core.db().await?;
         let other = db
             .query_opt(
                 "SELECT hostname, pid, blob_store FROM nodes
                  WHERE id <> $1 AND expires_at > now() AND blob_store IS DISTINCT FROM $2 LIMIT 1",
-                &[&self.node.id, &mine],
+                &[&self.id, &mine],
             )
             .await?;
         if let Some(row) = other {
@@ -105,35 +104,35 @@ impl Controller {
         Ok(())
     }
 
-    pub(crate) async fn renew_lease(&self) -> Result<()> {
-        let lease = self.node.lease.as_secs_f64();
+    pub(crate) async fn renew_lease(&self, core: &Core) -> Result<()> {
+        let lease = self.lease.as_secs_f64();
         let pid = std::process::id() as i32;
-        let db = self.db().await?;
+        let db = core.db().await?;
         db.execute(
             "INSERT INTO nodes (id, hostname, pid, expires_at, blob_store)
              VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)
              ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), expires_at = EXCLUDED.expires_at",
-            &[&self.node.id, &self.node.hostname, &pid, &lease, &self.node.blob_store],
+            &[&self.id, &self.hostname, &pid, &lease, &self.blob_store],
         )
         .await?;
         db.execute(&format!("DELETE FROM nodes WHERE expires_at < now() - interval '{FORGET_AFTER}'"), &[]).await?;
         let live: i64 = db.query_one("SELECT count(*) FROM nodes WHERE expires_at > now()", &[]).await?.get(0);
-        self.live_nodes.store((live as usize).max(1), std::sync::atomic::Ordering::Relaxed);
+        self.live.store((live as usize).max(1), Ordering::Relaxed);
         Ok(())
     }
 
     /// Leaves the cluster: others take over this node's unfinished work at
     /// once instead of waiting for the lease to expire.
-    pub async fn leave(&self) -> Result<()> {
-        self.db().await?.execute("DELETE FROM nodes WHERE id = $1", &[&self.node.id]).await?;
+    pub(crate) async fn leave(&self, core: &Core) -> Result<()> {
+        core.db().await?.execute("DELETE FROM nodes WHERE id = $1", &[&self.id]).await?;
         Ok(())
     }
 
     /// Async and manual runs whose node died can never finish: they are
     /// marked as failed so nobody waits on them forever. (Schedule slots
     /// and event deliveries are retried by their own triggers instead.)
-    pub(crate) async fn fail_orphaned_executions(&self) -> Result<u64> {
-        let db = self.db().await?;
+    pub(crate) async fn fail_orphaned_executions(&self, core: &Core) -> Result<u64> {
+        let db = core.db().await?;
         let sql = format!(
             "UPDATE executions SET status = 'error', finished_at = now(),
                     error = jsonb_build_object('name', 'NodeLost', 'stack', '',
@@ -142,7 +141,7 @@ impl Controller {
                AND NOT {}",
             alive("executions.node_id")
         );
-        let n = db.execute(&sql, &[&self.node.id]).await?;
+        let n = db.execute(&sql, &[&self.id]).await?;
         if n > 0 {
             tracing::warn!("{n} executions of dead nodes marked failed");
         }

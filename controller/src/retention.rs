@@ -7,15 +7,15 @@
 
 use std::sync::Weak;
 
+use crate::core::Core;
 use crate::error::Result;
-use crate::Controller;
 
 /// Rows deleted per statement.
 const BATCH: i64 = 5000;
 
-pub(crate) async fn run(controller: Weak<Controller>) {
+pub(crate) async fn run(core: Weak<Core>) {
     loop {
-        let Some(c) = controller.upgrade() else { return };
+        let Some(c) = core.upgrade() else { return };
         let interval = c.config.retention_interval;
         match c.purge_expired().await {
             Ok(purged) => {
@@ -87,7 +87,7 @@ impl History {
     }
 }
 
-impl Controller {
+impl Core {
     /// Deletes every expired execution, event, slot record and
     /// notification (and expired `env.KV` entries); returns how many rows
     /// of each history went.

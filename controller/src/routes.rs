@@ -8,9 +8,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::commit::Notice;
+use crate::core::Core;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{Actor, Controller};
+use crate::Actor;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -171,9 +172,18 @@ fn from_row(r: &tokio_postgres::Row) -> Route {
     }
 }
 
-impl Controller {
-    pub async fn list_routes(&self, tenant: &str) -> Result<Vec<Route>> {
-        let db = self.db().await?;
+/// The tenant's route table, in its cached view.
+#[derive(Default)]
+struct CachedRoutes(tokio::sync::OnceCell<Arc<RouteTable>>);
+
+/// Routes: HTTP paths that run a function, matched per request.
+pub struct Routes {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Routes {
+    pub async fn list(&self, tenant: &str) -> Result<Vec<Route>> {
+        let db = self.core.db().await?;
         let rows = db
             .query(
                 &format!(
@@ -186,7 +196,7 @@ impl Controller {
         Ok(rows.iter().map(from_row).collect())
     }
 
-    pub async fn create_route(&self, actor: &Actor, req: CreateRoute) -> Result<Route> {
+    pub async fn create(&self, actor: &Actor, req: CreateRoute) -> Result<Route> {
         let method = match req.method.as_deref().map(str::to_ascii_uppercase) {
             None => None,
             Some(m) if m == "ANY" || m == "*" => None,
@@ -202,12 +212,12 @@ impl Controller {
         if let Some(r) = req.success_sample_rate {
             crate::validate::sample_rate("success_sample_rate", r)?;
         }
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         ensure_tenant(&tx, &actor.tenant).await?;
         // Serialise route changes of a tenant so the conflict check holds.
         tx.execute("SELECT pg_advisory_xact_lock(hashtext('routes:' || $1))", &[&actor.tenant]).await?;
-        let f = self.function_row(&tx, &actor.tenant, &req.function, false).await?;
+        let f = self.core.function_row(&tx, &actor.tenant, &req.function, false).await?;
         let mut all: Vec<Route> = tx
             .query(
                 &format!(
@@ -255,29 +265,31 @@ impl Controller {
             return Err(ControllerError::Conflict { what: "route", name: format!("{} (conflicts: {e})", route.path) });
         }
         let details = serde_json::json!({"id": route.id, "function": route.function});
-        self.commit_change(tx, actor, "route.create", &route.path, details, Notice::Caches).await?;
+        self.core.commit_change(tx, actor, "route.create", &route.path, details, Notice::Caches).await?;
         Ok(route)
     }
 
-    pub async fn delete_route(&self, actor: &Actor, id: i64) -> Result<()> {
-        let mut db = self.db().await?;
+    pub async fn delete(&self, actor: &Actor, id: i64) -> Result<()> {
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let row = tx
             .query_opt("DELETE FROM routes WHERE tenant_id = $1 AND id = $2 RETURNING path", &[&actor.tenant, &id])
             .await?
             .ok_or_else(|| ControllerError::not_found("route", id.to_string()))?;
         let path: String = row.get(0);
-        self.commit_change(tx, actor, "route.delete", &path, serde_json::json!({"id": id}), Notice::Caches).await?;
+        self.core
+            .commit_change(tx, actor, "route.delete", &path, serde_json::json!({"id": id}), Notice::Caches)
+            .await?;
         Ok(())
     }
 
     /// Matches a public request against `tenant`'s routes.
-    pub async fn match_route(&self, tenant: &str, method: &str, path: &str) -> Result<Option<RouteMatch>> {
-        let view = self.cache.tenant(tenant);
+    pub async fn find(&self, tenant: &str, method: &str, path: &str) -> Result<Option<RouteMatch>> {
+        let view = self.core.cache.tenant(tenant).part::<CachedRoutes>();
         let table = view
-            .routes
+            .0
             .get_or_try_init(|| async {
-                let routes = self.list_routes(tenant).await?;
+                let routes = self.list(tenant).await?;
                 RouteTable::build(routes).map(Arc::new).map_err(ControllerError::Internal)
             })
             .await?;
@@ -285,7 +297,7 @@ impl Controller {
         if table.is_empty() {
             // Anyone can name any tenant in a public URL: don't keep a view
             // for each made-up one.
-            self.cache.invalidate(tenant);
+            self.core.cache.invalidate(tenant);
         }
         Ok(found)
     }

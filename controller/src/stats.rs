@@ -8,7 +8,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::Controller;
 
 /// How many failing functions and upcoming runs are listed.
 const TOP: i64 = 10;
@@ -54,9 +53,9 @@ const STATUSES: [&str; 8] =
 /// Statuses counted as failures.
 const FAILED: &str = "('error', 'timeout', 'out_of_memory', 'limit_exceeded')";
 
-impl Controller {
+impl crate::tenants::Tenants {
     pub async fn stats(&self, tenant: &str) -> Result<Stats> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         let since = Utc::now() - chrono::Duration::hours(24);
         // executions_tenant_recent (tenant_id, id DESC) with v7 ids: the
         // window is an id range, so no scan of older history.

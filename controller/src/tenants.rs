@@ -1,11 +1,14 @@
 //! Tenant settings (admin only): so far the execution retention.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::commit::Notice;
+use crate::core::Core;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{Actor, Controller};
+use crate::Actor;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -23,9 +26,14 @@ pub struct Tenant {
     pub effective_retention_days: u32,
 }
 
-impl Controller {
-    pub async fn get_tenant(&self, tenant: &str) -> Result<Tenant> {
-        let db = self.db().await?;
+/// Tenants: their settings (retention, rate limits) and usage figures.
+pub struct Tenants {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Tenants {
+    pub async fn get(&self, tenant: &str) -> Result<Tenant> {
+        let db = self.core.db().await?;
         let settings = match db.query_opt("SELECT settings FROM tenants WHERE id = $1", &[&tenant]).await? {
             Some(r) => serde_json::from_value(r.get(0))
                 .map_err(|e| ControllerError::Internal(format!("tenant settings: {e}")))?,
@@ -35,18 +43,14 @@ impl Controller {
     }
 
     fn tenant_view(&self, tenant: &str, settings: TenantSettings) -> Tenant {
-        let effective = settings.retention_days.unwrap_or(self.config.default_retention_days);
+        let effective = settings.retention_days.unwrap_or(self.core.config.default_retention_days);
         Tenant { id: tenant.to_owned(), settings, effective_retention_days: effective }
     }
 
     /// Merges `patch` into the tenant's settings: fields left out keep
     /// their value, a `null` resets one to the operator's default.
-    pub async fn update_tenant(
-        &self,
-        actor: &Actor,
-        patch: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<Tenant> {
-        let mut merged = match serde_json::to_value(self.get_tenant(&actor.tenant).await?.settings) {
+    pub async fn update(&self, actor: &Actor, patch: serde_json::Map<String, serde_json::Value>) -> Result<Tenant> {
+        let mut merged = match serde_json::to_value(self.get(&actor.tenant).await?.settings) {
             Ok(serde_json::Value::Object(m)) => m,
             _ => serde_json::Map::new(),
         };
@@ -67,12 +71,12 @@ impl Controller {
                 return Err(ControllerError::invalid("retention_days", "must be between 1 and 3650"));
             }
         }
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         ensure_tenant(&tx, &actor.tenant).await?;
         let json = serde_json::to_value(&settings).expect("settings serialise");
         tx.execute("UPDATE tenants SET settings = $2 WHERE id = $1", &[&actor.tenant, &json]).await?;
-        self.commit_change(tx, actor, "tenant.update", &actor.tenant, json, Notice::Nobody).await?;
+        self.core.commit_change(tx, actor, "tenant.update", &actor.tenant, json, Notice::Nobody).await?;
         Ok(self.tenant_view(&actor.tenant, settings))
     }
 }

@@ -3,13 +3,16 @@
 //! transaction that may also make it live. A crash in between leaves an
 //! unreferenced blob and no visible half-version.
 
+use std::sync::Arc;
+
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::Bundle;
 use crate::commit::Notice;
+use crate::core::Core;
 use crate::error::{ControllerError, Result};
-use crate::{validate, Actor, Controller};
+use crate::{validate, Actor};
 
 /// `POST /api/v1/functions/{name}/versions`.
 #[derive(Debug, Deserialize)]
@@ -55,12 +58,17 @@ fn hash_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-impl Controller {
+/// Versions: immutable snapshots of a function's code; one is live.
+pub struct Versions {
+    pub(crate) core: Arc<Core>,
+}
+
+impl Versions {
     /// Compiles `code` (syntax errors come back with line and column) and
     /// stores the bundle under its content hash.
-    pub(crate) async fn prepare_version(&self, function: &str, code: &str) -> Result<PreparedVersion> {
+    pub(crate) async fn prepare(&self, function: &str, code: &str) -> Result<PreparedVersion> {
         validate::code(code)?;
-        let runtime = self.runtime.clone();
+        let runtime = self.core.runtime.clone();
         let (source, file) = (code.to_owned(), format!("{function}.js"));
         let bytecode = tokio::task::spawn_blocking(move || runtime.compile(&source, &file))
             .await
@@ -71,12 +79,12 @@ impl Controller {
             })?;
         let bundle = Bundle { source: code.to_owned(), bytecode }.encode();
         let bundle_key = crate::blob::content_key("bundles", &bundle);
-        self.blobs.put(&bundle_key, bundle).await?;
+        self.core.blobs.put(&bundle_key, bundle).await?;
         failpoint("after_bundle_put");
         Ok(PreparedVersion { content_hash: hash_hex(code.as_bytes()), bundle_key })
     }
 
-    pub(crate) async fn insert_version(
+    pub(crate) async fn insert(
         &self,
         db: &impl GenericClient,
         function_id: i64,
@@ -106,33 +114,34 @@ impl Controller {
     }
 
     /// Adds a version; by default it becomes live.
-    pub async fn create_version(&self, actor: &Actor, function: &str, req: CreateVersion) -> Result<Version> {
+    pub async fn create(&self, actor: &Actor, function: &str, req: CreateVersion) -> Result<Version> {
         // Fail fast on a missing function before compiling.
-        self.get_function(&actor.tenant, function).await?;
-        let prepared = self.prepare_version(function, &req.code).await?;
+        // Unknown function: 404 before compiling anything.
+        self.core.function_row(&self.core.db().await?, &actor.tenant, function, false).await?;
+        let prepared = self.prepare(function, &req.code).await?;
         let deploy = req.deploy.unwrap_or(true);
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         // The row lock serialises version numbering per function.
-        let f = self.function_row(&tx, &actor.tenant, function, true).await?;
+        let f = self.core.function_row(&tx, &actor.tenant, function, true).await?;
         let next: i32 = tx
             .query_one("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE function_id = $1", &[&f.id])
             .await?
             .get(0);
-        self.insert_version(&tx, f.id, next, &prepared, &actor.subject, req.message.as_deref().unwrap_or("")).await?;
+        self.insert(&tx, f.id, next, &prepared, &actor.subject, req.message.as_deref().unwrap_or("")).await?;
         if deploy {
             tx.execute("UPDATE functions SET live_version = $2, updated_at = now() WHERE id = $1", &[&f.id, &next])
                 .await?;
         }
         let details = serde_json::json!({"version": next, "deployed": deploy});
-        self.commit_change(tx, actor, "version.create", function, details, Notice::Caches).await?;
+        self.core.commit_change(tx, actor, "version.create", function, details, Notice::Caches).await?;
         // Read back on the same connection (see create_function).
         self.version_on(&db, &actor.tenant, function, next, false).await
     }
 
-    pub async fn list_versions(&self, tenant: &str, function: &str) -> Result<Vec<Version>> {
-        let db = self.db().await?;
-        let f = self.function_row(&db, tenant, function, false).await?;
+    pub async fn list(&self, tenant: &str, function: &str) -> Result<Vec<Version>> {
+        let db = self.core.db().await?;
+        let f = self.core.function_row(&db, tenant, function, false).await?;
         let rows = db
             .query(
                 "SELECT number, content_hash, author, message, created_at FROM versions
@@ -144,8 +153,8 @@ impl Controller {
     }
 
     /// One version; with `with_code`, its source from the blob store.
-    pub async fn get_version(&self, tenant: &str, function: &str, number: i32, with_code: bool) -> Result<Version> {
-        let db = self.db().await?;
+    pub async fn get(&self, tenant: &str, function: &str, number: i32, with_code: bool) -> Result<Version> {
+        let db = self.core.db().await?;
         self.version_on(&db, tenant, function, number, with_code).await
     }
 
@@ -157,7 +166,7 @@ impl Controller {
         number: i32,
         with_code: bool,
     ) -> Result<Version> {
-        let f = self.function_row(db, tenant, function, false).await?;
+        let f = self.core.function_row(db, tenant, function, false).await?;
         let row = db
             .query_opt(
                 "SELECT number, content_hash, author, message, created_at, bundle_key FROM versions
@@ -166,24 +175,15 @@ impl Controller {
             )
             .await?
             .ok_or_else(|| ControllerError::not_found("version", format!("{function}@{number}")))?;
-        let code = if with_code { Some(self.load_bundle(row.get(5)).await?.source) } else { None };
+        let code = if with_code { Some(self.core.load_bundle(row.get(5)).await?.source) } else { None };
         Ok(version_from_row(&row, f.function.live_version, code))
     }
 
-    pub(crate) async fn load_bundle(&self, key: &str) -> Result<Bundle> {
-        let bytes = self
-            .blobs
-            .get(key)
-            .await?
-            .ok_or_else(|| ControllerError::Internal(format!("bundle {key} is missing from the blob store")))?;
-        Bundle::decode(&bytes).ok_or_else(|| ControllerError::Internal(format!("bundle {key} is corrupt")))
-    }
-
     /// Makes an existing version live (deploy or rollback).
-    pub async fn deploy_version(&self, actor: &Actor, function: &str, number: i32, action: &str) -> Result<Version> {
-        let mut db = self.db().await?;
+    pub async fn deploy(&self, actor: &Actor, function: &str, number: i32, action: &str) -> Result<Version> {
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
-        let f = self.function_row(&tx, &actor.tenant, function, true).await?;
+        let f = self.core.function_row(&tx, &actor.tenant, function, true).await?;
         let exists = tx
             .query_opt("SELECT 1 FROM versions WHERE function_id = $1 AND number = $2", &[&f.id, &number])
             .await?
@@ -194,7 +194,7 @@ impl Controller {
         tx.execute("UPDATE functions SET live_version = $2, updated_at = now() WHERE id = $1", &[&f.id, &number])
             .await?;
         let details = serde_json::json!({"from": f.function.live_version, "to": number});
-        self.commit_change(tx, actor, action, function, details, Notice::Caches).await?;
+        self.core.commit_change(tx, actor, action, function, details, Notice::Caches).await?;
         // Read back on the same connection (see create_function).
         self.version_on(&db, &actor.tenant, function, number, false).await
     }
@@ -210,5 +210,16 @@ fn version_from_row(r: &tokio_postgres::Row, live: Option<i32>, code: Option<Str
         created_at: r.get(4),
         live: live == Some(number),
         code,
+    }
+}
+
+impl Core {
+    pub(crate) async fn load_bundle(&self, key: &str) -> Result<Bundle> {
+        let bytes = self
+            .blobs
+            .get(key)
+            .await?
+            .ok_or_else(|| ControllerError::Internal(format!("bundle {key} is missing from the blob store")))?;
+        Bundle::decode(&bytes).ok_or_else(|| ControllerError::Internal(format!("bundle {key} is corrupt")))
     }
 }

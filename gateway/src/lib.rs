@@ -93,7 +93,8 @@ impl Gateway {
         if quasm_controller::api_keys::looks_like_api_key(token) {
             let grant = self
                 .controller
-                .verify_api_key(token)
+                .api_keys
+                .verify(token)
                 .await?
                 .ok_or_else(|| Problem::unauthenticated("unknown, revoked or expired API key"))?;
             let roles = grant.roles.iter().filter_map(|r| r.parse::<Role>().ok()).collect();

@@ -50,7 +50,8 @@ async fn run(gw: &Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, scheme
     gw.rate_limit_client(&parts.headers, peer)?;
     let found = gw
         .controller
-        .match_route(tenant, method, path)
+        .routes
+        .find(tenant, method, path)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no route for {method} {path}")))?;
     let route = found.route;

@@ -54,7 +54,7 @@ pub(crate) async fn invoke(controller: &Arc<Controller>, mut call: Call) -> Resu
     let (tx, mut rx) = mpsc::unbounded_channel();
     call.observer = Some(Arc::new(Streamer { tx: tx.clone() }));
     let c = controller.clone();
-    let mut run = Box::pin(async move { c.invoke(call).await.map_err(Problem::from) });
+    let mut run = Box::pin(async move { c.invoker.invoke(call).await.map_err(Problem::from) });
     let head = tokio::select! {
         // A head that arrived with the end still streams (a short stream).
         biased;

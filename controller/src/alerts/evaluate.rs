@@ -1,7 +1,7 @@
 //! The alert state machine: what one outcome of a function does to the
 //! state of a (rule, function) pair, and whether it sends a notification.
 //!
-//! [`decide`] is pure; [`Controller::evaluate`] applies it under a row lock
+//! [`decide`] is pure; [`Alerts::evaluate`] applies it under a row lock
 //! on `alert_state`, so several `quasm` processes sharing the database count
 //! consecutive failures and claim each notification exactly once.
 
@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{Kind, Observed};
+use crate::alerts::Alerts;
 use crate::error::Result;
-use crate::Controller;
 
 /// What a rule asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,12 +99,12 @@ pub fn decide(terms: &Terms, mut s: State, failed: bool, now: DateTime<Utc>) -> 
     (s, Some(notify))
 }
 
-impl Controller {
+impl Alerts {
     /// Applies one outcome to `rule`'s state for the observed function;
     /// returns the notification it claimed, if any. A rule deleted or
     /// disabled meanwhile does nothing.
     pub(crate) async fn evaluate(&self, rule_id: i64, o: &Observed) -> Result<Option<Notify>> {
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let Some(row) = tx
             .query_opt(

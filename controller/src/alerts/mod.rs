@@ -2,7 +2,7 @@
 //! CRUD and validation in `rules.rs`), the hand-off from the invoke path,
 //! delivery and the notification history.
 //!
-//! The invoke path calls [`Controller::observe_outcome`] once per finished
+//! The invoke path calls [`Alerts::observe_outcome`] once per finished
 //! invocation. With no enabled rule for the tenant (read from the tenant's
 //! cached view) that is a map lookup; otherwise the outcome goes into a
 //! bounded queue and a background task applies it to each rule's state
@@ -26,9 +26,9 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::call::Trigger;
+use crate::core::Core;
 use crate::deployed::Deployed;
 use crate::error::{ControllerError, Result};
-use crate::Controller;
 
 pub use email::SmtpConfig;
 pub use rules::{AlertRule, Channel, ChannelSpec, CreateAlertRule, UpdateAlertRule};
@@ -188,9 +188,15 @@ impl Alert {
     }
 }
 
-/// The controller's alert machinery: the queue to the background task, the
-/// mailer, counters.
-pub(crate) struct Alerts {
+/// The tenant's enabled rules, in its cached view: empty for most tenants,
+/// which then cost the invoke path one lookup.
+#[derive(Default)]
+struct CachedRules(tokio::sync::OnceCell<Arc<Vec<ActiveRule>>>);
+
+/// Alerts: rules and their notifications, and the machinery behind them:
+/// the queue to the background task, the mailer, counters.
+pub struct Alerts {
+    pub(crate) core: Arc<Core>,
     queue: mpsc::Sender<Observed>,
     /// Taken once by [`start`].
     receiver: parking_lot::Mutex<Option<mpsc::Receiver<Observed>>>,
@@ -205,7 +211,8 @@ pub(crate) struct Alerts {
 }
 
 impl Alerts {
-    pub fn new(smtp: Option<&SmtpConfig>, metrics: &crate::metrics::Metrics) -> Result<Self> {
+    pub(crate) fn new(core: Arc<Core>, smtp: Option<&SmtpConfig>) -> Result<Self> {
+        let metrics = &core.metrics;
         let (queue, receiver) = mpsc::channel(QUEUE);
         let mailer = smtp.map(email::Mailer::new).transpose()?;
         let (dropped, sent, failed) = (Counter::default(), Counter::default(), Counter::default());
@@ -217,6 +224,7 @@ impl Alerts {
             failed.clone(),
         );
         Ok(Self {
+            core,
             queue,
             receiver: parking_lot::Mutex::new(Some(receiver)),
             mailer,
@@ -229,17 +237,17 @@ impl Alerts {
     }
 }
 
-impl Controller {
+impl Alerts {
     /// Waits (up to `limit`) until every queued outcome is evaluated and
     /// every notification it caused is sent; called at shutdown, after the
     /// runs that produce outcomes have ended.
-    pub(crate) async fn drain_alerts(&self, limit: std::time::Duration) {
+    pub(crate) async fn drain(&self, limit: std::time::Duration) {
         let deadline = tokio::time::Instant::now() + limit;
-        while self.alerts.in_flight.load(Ordering::SeqCst) > 0 {
+        while self.in_flight.load(Ordering::SeqCst) > 0 {
             if tokio::time::Instant::now() >= deadline {
                 tracing::warn!(
                     "shutdown: {} alert outcomes or notifications still pending after {limit:?}",
-                    self.alerts.in_flight.load(Ordering::SeqCst)
+                    self.in_flight.load(Ordering::SeqCst)
                 );
                 return;
             }
@@ -249,14 +257,14 @@ impl Controller {
 }
 
 /// Starts the background task that evaluates queued outcomes.
-pub(crate) fn start(controller: &Arc<Controller>) {
-    if let Some(rx) = controller.alerts.receiver.lock().take() {
-        tokio::spawn(run(Arc::downgrade(controller), rx));
+pub(crate) fn start(alerts: &Arc<Alerts>) {
+    if let Some(rx) = alerts.receiver.lock().take() {
+        tokio::spawn(run(Arc::downgrade(alerts), rx));
     }
 }
 
-/// Runs until the controller is dropped.
-async fn run(controller: Weak<Controller>, mut rx: mpsc::Receiver<Observed>) {
+/// Runs until the alerts service is dropped.
+async fn run(alerts: Weak<Alerts>, mut rx: mpsc::Receiver<Observed>) {
     use futures::future::{BoxFuture, FutureExt, Shared};
     let mut batch = Vec::with_capacity(256);
     // The last delivery of each rule: the next one waits for it, so one
@@ -267,7 +275,7 @@ async fn run(controller: Weak<Controller>, mut rx: mpsc::Receiver<Observed>) {
         if rx.recv_many(&mut batch, 256).await == 0 {
             return;
         }
-        let Some(c) = controller.upgrade() else { return };
+        let Some(c) = alerts.upgrade() else { return };
         for (rule, o) in coalesce(&batch) {
             match c.evaluate(rule, o).await {
                 Ok(Some(n)) => {
@@ -288,8 +296,8 @@ async fn run(controller: Weak<Controller>, mut rx: mpsc::Receiver<Observed>) {
                     // Deliveries (timeouts, retries) must not hold up the
                     // evaluation of other outcomes.
                     let c = c.clone();
-                    let slots = c.alerts.deliveries.clone();
-                    c.alerts.in_flight.fetch_add(1, Ordering::SeqCst);
+                    let slots = c.deliveries.clone();
+                    c.in_flight.fetch_add(1, Ordering::SeqCst);
                     let previous = last.remove(&rule);
                     let delivery = async move {
                         if let Some(p) = previous {
@@ -299,7 +307,7 @@ async fn run(controller: Weak<Controller>, mut rx: mpsc::Receiver<Observed>) {
                         if let Err(e) = c.notify(rule, alert).await {
                             tracing::warn!(rule, "alert notification: {e}");
                         }
-                        c.alerts.in_flight.fetch_sub(1, Ordering::SeqCst);
+                        c.in_flight.fetch_sub(1, Ordering::SeqCst);
                     }
                     .boxed()
                     .shared();
@@ -310,7 +318,7 @@ async fn run(controller: Weak<Controller>, mut rx: mpsc::Receiver<Observed>) {
                 Err(e) => tracing::warn!(rule, "evaluating an alert rule: {e}"),
             }
         }
-        c.alerts.in_flight.fetch_sub(batch.len(), Ordering::SeqCst);
+        c.in_flight.fetch_sub(batch.len(), Ordering::SeqCst);
         batch.clear();
         last.retain(|_, d| d.peek().is_none());
     }
@@ -348,11 +356,11 @@ fn notification_from_row(r: &tokio_postgres::Row) -> AlertNotification {
     }
 }
 
-impl Controller {
+impl Alerts {
     /// The notifications of rule `id`, newest first.
-    pub async fn list_alert_notifications(&self, tenant: &str, id: i64, limit: i64) -> Result<Vec<AlertNotification>> {
-        self.get_alert_rule(tenant, id).await?;
-        let db = self.db().await?;
+    pub async fn notifications(&self, tenant: &str, id: i64, limit: i64) -> Result<Vec<AlertNotification>> {
+        self.get_rule(tenant, id).await?;
+        let db = self.core.db().await?;
         let rows = db
             .query(
                 "SELECT id, rule_id, kind, function_name, execution_id, message, delivered, error, at
@@ -365,8 +373,8 @@ impl Controller {
 
     /// Sends a test notification through rule `id`'s channel now (enabled
     /// or not, no rate limit) and returns how it went.
-    pub async fn test_alert_rule(&self, tenant: &str, id: i64) -> Result<AlertNotification> {
-        let rule = self.get_alert_rule(tenant, id).await?;
+    pub async fn test_rule(&self, tenant: &str, id: i64) -> Result<AlertNotification> {
+        let rule = self.get_rule(tenant, id).await?;
         let alert = Alert {
             kind: Kind::Test,
             rule: rule.name.clone(),
@@ -387,7 +395,7 @@ impl Controller {
     /// Delivers `alert` through rule `rule_id`'s channel and records the
     /// attempt in the history.
     async fn notify(&self, rule_id: i64, mut alert: Alert) -> Result<AlertNotification> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         let Some(row) = db
             .query_opt(
                 "SELECT name, channel_kind, channel_target, webhook_secret FROM alert_rules
@@ -403,30 +411,31 @@ impl Controller {
         let channel = Channel::from_columns(row.get(1), row.get(2));
         let sealed: Option<Vec<u8>> = row.get(3);
         let secret = match &sealed {
-            Some(s) => self.secrets.open(s)?.remove("hmac"),
+            Some(s) => self.core.secrets.open(s)?.remove("hmac"),
             None => None,
         };
         let outcome = match &channel {
-            Channel::Slack { url } => channels::slack(self.runtime.fetcher(), url, &alert).await,
+            Channel::Slack { url } => channels::slack(self.core.runtime.fetcher(), url, &alert).await,
             Channel::Webhook { url } => {
                 let secret = secret.unwrap_or_default();
-                channels::webhook(self.runtime.fetcher(), url, secret.as_bytes(), &alert).await
+                channels::webhook(self.core.runtime.fetcher(), url, secret.as_bytes(), &alert).await
             }
-            Channel::Email { to } => match &self.alerts.mailer {
+            Channel::Email { to } => match &self.mailer {
                 Some(m) => m.send(to, &alert).await,
                 None => Err("no SMTP server is configured (operator setting smtp_url)".to_owned()),
             },
         };
         match &outcome {
-            Ok(()) => self.alerts.sent.inc(),
+            Ok(()) => self.sent.inc(),
             Err(e) => {
                 tracing::warn!(rule = rule_id, tenant = %alert.tenant, "alert delivery failed: {e}");
-                self.alerts.failed.inc()
+                self.failed.inc()
             }
         };
         let error = outcome.err();
         let message = alert.text();
         let row = self
+            .core
             .db()
             .await?
             .query_one(
@@ -466,7 +475,7 @@ impl Controller {
             Status::Cancelled => return,
             Status::Error | Status::Timeout | Status::OutOfMemory | Status::LimitExceeded => true,
         };
-        let rules = match self.active_alert_rules(tenant).await {
+        let rules = match self.active_rules(tenant).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(tenant, "loading alert rules: {e}");
@@ -493,22 +502,23 @@ impl Controller {
             status: result.status.as_str(),
             error: result.error.as_ref().map(|e| format!("{}: {}", e.name, e.message)),
         };
-        self.alerts.in_flight.fetch_add(1, Ordering::SeqCst);
-        if self.alerts.queue.try_send(observed).is_err() {
-            self.alerts.in_flight.fetch_sub(1, Ordering::SeqCst);
-            self.alerts.dropped.inc();
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        if self.queue.try_send(observed).is_err() {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            self.dropped.inc();
         }
     }
 
     /// The tenant's enabled rules, cached in its view until it changes.
-    async fn active_alert_rules(&self, tenant: &str) -> Result<Arc<Vec<ActiveRule>>> {
-        let view = self.cache.tenant(tenant);
-        if let Some(r) = view.alert_rules.get() {
+    async fn active_rules(&self, tenant: &str) -> Result<Arc<Vec<ActiveRule>>> {
+        let view = self.core.cache.tenant(tenant).part::<CachedRules>();
+        if let Some(r) = view.0.get() {
             return Ok(r.clone());
         }
-        view.alert_rules
+        view.0
             .get_or_try_init(|| async {
                 let rows = self
+                    .core
                     .db()
                     .await?
                     .query(

@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::email;
+use crate::alerts::Alerts;
 use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{validate, Actor, Controller};
+use crate::{validate, Actor};
 
 /// Default rate limit: one failure message per (rule, function) per 5 minutes.
 const DEFAULT_MIN_INTERVAL_SECS: i32 = 300;
@@ -193,7 +194,7 @@ fn check_terms(on_failure: bool, consecutive: Option<i32>, on_recovery: bool, mi
     Ok(())
 }
 
-impl Controller {
+impl Alerts {
     fn check_channel(&self, spec: ChannelSpec) -> Result<CheckedChannel> {
         match spec {
             ChannelSpec::Slack { url } => {
@@ -209,11 +210,11 @@ impl Controller {
                     Some(s) => s,
                     None => generate_secret()?,
                 };
-                let sealed = self.secrets.seal(&[("hmac".to_owned(), secret.clone())].into())?;
+                let sealed = self.core.secrets.seal(&[("hmac".to_owned(), secret.clone())].into())?;
                 Ok((Channel::Webhook { url }, Some(sealed), Some(secret)))
             }
             ChannelSpec::Email { to } => {
-                if self.alerts.mailer.is_none() {
+                if self.mailer.is_none() {
                     return Err(ControllerError::invalid(
                         "channel.type",
                         "email alerts need an SMTP server, and this installation has none (operator setting smtp_url)",
@@ -233,15 +234,15 @@ impl Controller {
         }
     }
 
-    pub async fn list_alert_rules(&self, tenant: &str) -> Result<Vec<AlertRule>> {
-        let db = self.db().await?;
+    pub async fn list_rules(&self, tenant: &str) -> Result<Vec<AlertRule>> {
+        let db = self.core.db().await?;
         let rows =
             db.query(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.tenant_id = $1 ORDER BY r.id"), &[&tenant]).await?;
         Ok(rows.iter().map(from_row).collect())
     }
 
-    pub async fn get_alert_rule(&self, tenant: &str, id: i64) -> Result<AlertRule> {
-        let db = self.db().await?;
+    pub async fn get_rule(&self, tenant: &str, id: i64) -> Result<AlertRule> {
+        let db = self.core.db().await?;
         let row = db
             .query_opt(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.tenant_id = $1 AND r.id = $2"), &[&tenant, &id])
             .await?
@@ -249,16 +250,16 @@ impl Controller {
         Ok(from_row(&row))
     }
 
-    pub async fn create_alert_rule(&self, actor: &Actor, req: CreateAlertRule) -> Result<AlertRule> {
+    pub async fn create_rule(&self, actor: &Actor, req: CreateAlertRule) -> Result<AlertRule> {
         validate::name("name", &req.name)?;
         let min_interval = req.min_interval_secs.unwrap_or(DEFAULT_MIN_INTERVAL_SECS);
         check_terms(req.on_failure, req.consecutive_failures, req.on_recovery, min_interval)?;
         let (channel, sealed, secret) = self.check_channel(req.channel)?;
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         ensure_tenant(&tx, &actor.tenant).await?;
         let function_id = match &req.function {
-            Some(name) => Some(self.function_row(&tx, &actor.tenant, name, false).await?.id),
+            Some(name) => Some(self.core.function_row(&tx, &actor.tenant, name, false).await?.id),
             None => None,
         };
         let row = tx
@@ -286,17 +287,17 @@ impl Controller {
         let id: i64 = row.get(0);
         let details = serde_json::json!({"id": id, "function": req.function, "channel": channel.kind()});
         let mut rule = from_row(&tx.query_one(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = $1"), &[&id]).await?);
-        self.commit_change(tx, actor, "alert.create", &req.name, details, Notice::Caches).await?;
+        self.core.commit_change(tx, actor, "alert.create", &req.name, details, Notice::Caches).await?;
         rule.signing_secret = secret;
         Ok(rule)
     }
 
-    pub async fn update_alert_rule(&self, actor: &Actor, id: i64, req: UpdateAlertRule) -> Result<AlertRule> {
+    pub async fn update_rule(&self, actor: &Actor, id: i64, req: UpdateAlertRule) -> Result<AlertRule> {
         if let Some(n) = &req.name {
             validate::name("name", n)?;
         }
         let checked = req.channel.clone().map(|c| self.check_channel(c)).transpose()?;
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let old = tx
             .query_opt(
@@ -364,20 +365,22 @@ impl Controller {
         }
         let details = serde_json::json!({"id": id, "changed": changed});
         let mut rule = from_row(&tx.query_one(&format!("SELECT {COLUMNS} FROM {FROM} WHERE r.id = $1"), &[&id]).await?);
-        self.commit_change(tx, actor, "alert.update", &name, details, Notice::Caches).await?;
+        self.core.commit_change(tx, actor, "alert.update", &name, details, Notice::Caches).await?;
         rule.signing_secret = secret;
         Ok(rule)
     }
 
-    pub async fn delete_alert_rule(&self, actor: &Actor, id: i64) -> Result<()> {
-        let mut db = self.db().await?;
+    pub async fn delete_rule(&self, actor: &Actor, id: i64) -> Result<()> {
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let row = tx
             .query_opt("DELETE FROM alert_rules WHERE tenant_id = $1 AND id = $2 RETURNING name", &[&actor.tenant, &id])
             .await?
             .ok_or_else(|| ControllerError::not_found("alert rule", id.to_string()))?;
         let name: String = row.get(0);
-        self.commit_change(tx, actor, "alert.delete", &name, serde_json::json!({"id": id}), Notice::Caches).await?;
+        self.core
+            .commit_change(tx, actor, "alert.delete", &name, serde_json::json!({"id": id}), Notice::Caches)
+            .await?;
         Ok(())
     }
 }

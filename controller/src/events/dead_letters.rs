@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
-use crate::{Actor, Controller};
+use crate::events::Events;
+use crate::Actor;
 
 #[derive(Debug, Serialize)]
 pub struct DeadLetter {
@@ -76,14 +77,14 @@ fn from_row(r: &tokio_postgres::Row) -> DeadLetter {
     }
 }
 
-impl Controller {
+impl Events {
     /// Newest first.
     pub async fn list_dead_letters(&self, tenant: &str, q: DeadLetterQuery) -> Result<DeadLetterPage> {
         let limit = q.limit.unwrap_or(100);
         if !(1..=1000).contains(&limit) {
             return Err(ControllerError::invalid("limit", "must be between 1 and 1000"));
         }
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         let rows = db
             .query(
                 &format!(
@@ -100,7 +101,7 @@ impl Controller {
     }
 
     pub async fn get_dead_letter(&self, tenant: &str, id: i64) -> Result<DeadLetter> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         let row = db
             .query_opt(&format!("{SELECT} AND d.id = $2"), &[&tenant, &id])
             .await?
@@ -111,7 +112,7 @@ impl Controller {
     /// Queues the delivery again, due now, with its attempt counter reset
     /// (it gets the subscription's `max_attempts` anew).
     pub async fn replay_dead_letter(&self, actor: &Actor, id: i64) -> Result<()> {
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let n = tx
             .execute(
@@ -125,12 +126,12 @@ impl Controller {
             return Err(ControllerError::not_found("dead letter", id.to_string()));
         }
         let (target, details) = (id.to_string(), serde_json::json!({}));
-        self.commit_change(tx, actor, "dead_letter.replay", &target, details, Notice::EventClaimers).await?;
+        self.core.commit_change(tx, actor, "dead_letter.replay", &target, details, Notice::EventClaimers).await?;
         Ok(())
     }
 
     pub async fn delete_dead_letter(&self, actor: &Actor, id: i64) -> Result<()> {
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let n = tx
             .execute(
@@ -142,7 +143,7 @@ impl Controller {
             return Err(ControllerError::not_found("dead letter", id.to_string()));
         }
         let (target, details) = (id.to_string(), serde_json::json!({}));
-        self.commit_change(tx, actor, "dead_letter.delete", &target, details, Notice::Nobody).await?;
+        self.core.commit_change(tx, actor, "dead_letter.delete", &target, details, Notice::Nobody).await?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! The event trigger: delivers queued deliveries (`deliveries`, filled by
 //! `events.rs` when an event is published) to the subscribed function's
-//! `event` handler through [`Controller::invoke`], at least once.
+//! `event` handler through [`Invoker::invoke`](crate::Invoker::invoke), at least once.
 //!
 //! Every node runs one claimer: it LISTENs on `quasm_events` (own
 //! connection) and polls as a fallback (every second, and when the earliest
@@ -24,8 +24,9 @@ use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::error::{ControllerError, Result};
-use crate::subscriptions::Backoff;
-use crate::{Call, Controller, Outcome};
+use crate::events::subscriptions::Backoff;
+use crate::events::Events;
+use crate::{Call, Outcome};
 
 /// Deliveries running at once on one node.
 pub const IN_FLIGHT: usize = 64;
@@ -43,8 +44,8 @@ const COMPLETION_BATCH: usize = 1024;
 /// Starts the claimer. It is woken by `NOTIFY quasm_events` (heard by the
 /// node's one listener, `changes.rs`, on every reconnection too) and polls
 /// anyway every [`POLL`].
-pub(crate) fn start(controller: &Arc<Controller>) {
-    tokio::spawn(claim_loop(Arc::downgrade(controller), controller.event_wake.clone()));
+pub(crate) fn start(events: &Arc<Events>) {
+    tokio::spawn(claim_loop(Arc::downgrade(events), events.wake.clone()));
 }
 
 /// A claimed delivery with what its run needs.
@@ -86,18 +87,18 @@ struct Completion {
 
 // ------------------------------------------------------------- claiming
 
-async fn claim_loop(controller: Weak<Controller>, wake: Arc<Notify>) {
+async fn claim_loop(controller: Weak<Events>, wake: Arc<Notify>) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     tokio::spawn(complete_loop(controller.clone(), done_rx, wake.clone()));
     let mut last_takeover: Option<Instant> = None;
     loop {
         let Some(c) = controller.upgrade() else { return };
-        let stopping = c.stopping().clone();
+        let stopping = c.core.stopping.clone();
         if stopping.is_cancelled() {
             return;
         }
-        let takeover_every = (c.node.lease / 2).min(POLL);
+        let takeover_every = (c.core.node.lease / 2).min(POLL);
         if last_takeover.is_none_or(|t| t.elapsed() >= takeover_every) {
             match c.take_over_deliveries().await {
                 Ok(0) => {}
@@ -116,7 +117,7 @@ async fn claim_loop(controller: Weak<Controller>, wake: Arc<Notify>) {
                 let got = batch.len();
                 for d in batch {
                     let permit = permits.pop().expect("one permit per claimed delivery");
-                    c.spawn_run(deliver(c.clone(), d, permit, done_tx.clone()));
+                    c.core.spawn_run(deliver(c.clone(), d, permit, done_tx.clone()));
                 }
                 got < wanted
             }
@@ -180,7 +181,7 @@ async fn gather(
 
 // ------------------------------------------------------------- running
 
-async fn deliver(c: Arc<Controller>, d: Claimed, slot: OwnedSemaphorePermit, done: mpsc::UnboundedSender<Completion>) {
+async fn deliver(c: Arc<Events>, d: Claimed, slot: OwnedSemaphorePermit, done: mpsc::UnboundedSender<Completion>) {
     // The event handler's argument; the prelude camelCases its keys
     // (`publishedAt`), see `QuasmEvent` in sdk-js/types/quasm.d.ts.
     let input = serde_json::json!({
@@ -192,7 +193,7 @@ async fn deliver(c: Arc<Controller>, d: Claimed, slot: OwnedSemaphorePermit, don
         "published_at": d.published_at,
     });
     let call = Call::event(d.tenant.clone(), d.function.clone(), d.event_id, d.attempt, input);
-    let outcome = c.invoke(call).await;
+    let outcome = c.invoker.invoke(call).await;
     drop(slot);
     let (next, error, execution_id) = decide(&d, outcome, jitter());
     if next != Next::Done {
@@ -250,7 +251,7 @@ fn decide(d: &Claimed, outcome: Result<Outcome>, jitter: f64) -> (Next, Option<s
 
 // ----------------------------------------------------------- completing
 
-async fn complete_loop(controller: Weak<Controller>, mut rx: mpsc::UnboundedReceiver<Completion>, wake: Arc<Notify>) {
+async fn complete_loop(controller: Weak<Events>, mut rx: mpsc::UnboundedReceiver<Completion>, wake: Arc<Notify>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < COMPLETION_BATCH {
@@ -261,12 +262,12 @@ async fn complete_loop(controller: Weak<Controller>, mut rx: mpsc::UnboundedRece
         }
         let Some(c) = controller.upgrade() else { return };
         // Records first: a delivery is never `done` without its record.
-        c.flush().await;
+        c.invoker.executions.flush().await;
         let mut backoff = Duration::from_millis(100);
         loop {
             match c.complete_deliveries(&batch).await {
                 Ok(()) => break,
-                Err(e) if c.stopping().is_cancelled() => {
+                Err(e) if c.core.stopping.is_cancelled() => {
                     // Left `running`: another node retries them once this one has left.
                     tracing::warn!("storing {} event delivery results while stopping: {e}", batch.len());
                     break;
@@ -290,10 +291,10 @@ async fn complete_loop(controller: Weak<Controller>, mut rx: mpsc::UnboundedRece
 
 // ------------------------------------------------------------------ SQL
 
-impl Controller {
+impl Events {
     /// Claims up to `n` due deliveries for this node.
     async fn claim_deliveries(&self, n: usize) -> Result<Vec<Claimed>> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         let rows = db
             .query(
                 "WITH due AS (
@@ -309,7 +310,7 @@ impl Controller {
                         e.id, e.type, e.payload, e.key, e.created_at
                  FROM claimed c JOIN events e ON e.id = c.event_id
                       JOIN subscriptions s ON s.id = c.subscription_id JOIN functions f ON f.id = c.function_id",
-                &[&self.node_id(), &(n as i64)],
+                &[&self.core.node.id, &(n as i64)],
             )
             .await?;
         Ok(rows
@@ -353,7 +354,8 @@ impl Controller {
             errors.push(crate::store::jsonb::opt(&c.error));
             executions.push(c.execution_id);
         }
-        self.db()
+        self.core
+            .db()
             .await?
             .execute(
                 "UPDATE deliveries d SET status = c.status, attempt = d.attempt - c.refund,
@@ -366,7 +368,7 @@ impl Controller {
                  FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::int4[], $5::jsonb[], $6::uuid[])
                       AS c(id, status, delay_ms, refund, error, execution)
                  WHERE d.id = c.id AND d.status = 'running' AND d.locked_by = $7",
-                &[&ids, &statuses, &delays, &refunds, &errors, &executions, &self.node_id()],
+                &[&ids, &statuses, &delays, &refunds, &errors, &executions, &self.core.node.id],
             )
             .await?;
         Ok(())
@@ -393,13 +395,14 @@ impl Controller {
                AND NOT {}",
             crate::nodes::alive("d.locked_by")
         );
-        let n = self.db().await?.execute(&sql, &[&self.node_id(), &MAX_CRASH_REQUEUES]).await?;
+        let n = self.core.db().await?.execute(&sql, &[&self.core.node.id, &MAX_CRASH_REQUEUES]).await?;
         Ok(n)
     }
 
     /// Seconds until the earliest pending delivery is due (negative: now).
     async fn next_delivery_due(&self) -> Result<Option<f64>> {
         let row = self
+            .core
             .db()
             .await?
             .query_one(

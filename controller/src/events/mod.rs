@@ -4,14 +4,19 @@
 //! every node with `NOTIFY quasm_events`. The same code serves
 //! `POST /api/v1/events` and `env.EVENTS.publish` inside functions.
 
-use std::sync::Weak;
+pub mod dead_letters;
+pub(crate) mod delivery;
+pub mod subscriptions;
+
+use std::sync::{Arc, Weak};
 
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::core::Core;
 use crate::error::{ControllerError, Result};
-use crate::Controller;
+use crate::invoke::Invoker;
 
 /// Largest payload, as JSON.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
@@ -90,27 +95,34 @@ WITH ev AS (
 )
 SELECT (SELECT count(*) FROM ev), (SELECT n FROM counted), (SELECT count(*) FROM woken)";
 
-impl Controller {
+/// The tenant's event bus: publishing, subscriptions, dead letters, and
+/// this node's delivery claimer (`triggers/events.rs`).
+pub struct Events {
+    pub(crate) core: Arc<Core>,
+    pub(crate) invoker: Arc<Invoker>,
+    /// Wakes this node's delivery claimer.
+    pub(crate) wake: Arc<tokio::sync::Notify>,
+}
+
+impl Events {
     /// Publishes an event of `tenant` as `publisher` (a credential subject
     /// or `function`).
-    pub async fn publish_event(&self, tenant: &str, publisher: &str, req: PublishEvent) -> Result<Published> {
-        validate_event("", &req)?;
-        let db = self.db().await?;
-        publish_in(&db, tenant, publisher, &req).await
+    pub async fn publish(&self, tenant: &str, publisher: &str, req: PublishEvent) -> Result<Published> {
+        publish_one(&self.core, tenant, publisher, req).await
     }
 
     /// Publishes up to [`MAX_BATCH`] events in one transaction (one commit
     /// for all: the way to publish many events fast). Nothing is published
     /// unless every event is valid; errors name the event
     /// (`events[2].type`).
-    pub async fn publish_events(&self, tenant: &str, publisher: &str, reqs: &[PublishEvent]) -> Result<Vec<Published>> {
+    pub async fn publish_many(&self, tenant: &str, publisher: &str, reqs: &[PublishEvent]) -> Result<Vec<Published>> {
         if reqs.is_empty() || reqs.len() > MAX_BATCH {
             return Err(ControllerError::invalid("events", format!("must hold 1-{MAX_BATCH} events")));
         }
         for (i, req) in reqs.iter().enumerate() {
             validate_event(&format!("events[{i}]."), req)?;
         }
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let mut out = Vec::with_capacity(reqs.len());
         for req in reqs {
@@ -119,6 +131,12 @@ impl Controller {
         tx.commit().await?;
         Ok(out)
     }
+}
+
+async fn publish_one(core: &Core, tenant: &str, publisher: &str, req: PublishEvent) -> Result<Published> {
+    validate_event("", &req)?;
+    let db = core.db().await?;
+    publish_in(&db, tenant, publisher, &req).await
 }
 
 /// Most events in one `POST /api/v1/events/batch`.
@@ -178,23 +196,23 @@ async fn publish_in(
 }
 
 /// `env.EVENTS.publish` for functions: the same publish, as `function`. It
-/// holds the controller weakly (the controller owns it through its
-/// runtime services).
-pub(crate) struct ControllerEvents(pub(crate) Weak<Controller>);
+/// holds the core weakly: a call still running at shutdown must not keep
+/// the database pool alive.
+pub(crate) struct FunctionEvents(pub(crate) Weak<Core>);
 
-impl quasm_runtime::EventPublisher for ControllerEvents {
+impl quasm_runtime::EventPublisher for FunctionEvents {
     fn publish(
         &self,
         tenant: &str,
         event_type: &str,
         payload: serde_json::Value,
     ) -> BoxFuture<'static, std::result::Result<String, String>> {
-        let controller = self.0.clone();
+        let core = self.0.clone();
         let tenant = tenant.to_owned();
         let req = PublishEvent { event_type: event_type.to_owned(), payload, key: None, idempotency_key: None };
         Box::pin(async move {
-            let c = controller.upgrade().ok_or("the server is shutting down")?;
-            match c.publish_event(&tenant, "function", req).await {
+            let core = core.upgrade().ok_or("the server is shutting down")?;
+            match publish_one(&core, &tenant, "function", req).await {
                 Ok(p) => Ok(p.id.to_string()),
                 // The function sees what was wrong with its input, never internals.
                 Err(e @ ControllerError::Invalid { .. }) => Err(e.to_string()),

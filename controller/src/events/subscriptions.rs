@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::commit::Notice;
 use crate::error::{ControllerError, Result};
+use crate::events::Events;
 use crate::functions::ensure_tenant;
-use crate::{Actor, Controller};
+use crate::Actor;
 
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 5;
 pub const DEFAULT_BACKOFF_INITIAL_MS: i32 = 1_000;
@@ -151,7 +152,7 @@ fn from_row(r: &tokio_postgres::Row) -> Subscription {
     }
 }
 
-impl Controller {
+impl Events {
     pub async fn create_subscription(&self, actor: &Actor, req: CreateSubscription) -> Result<Subscription> {
         crate::validate::name("function", &req.function)?;
         let type_like = glob_to_like(&req.event_type)?;
@@ -178,10 +179,10 @@ impl Controller {
                 format!("must be between backoff.initial_ms ({initial}) and {MAX_BACKOFF_MS}"),
             ));
         }
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         ensure_tenant(&tx, &actor.tenant).await?;
-        let f = self.function_row(&tx, &actor.tenant, &req.function, false).await?;
+        let f = self.core.function_row(&tx, &actor.tenant, &req.function, false).await?;
         let row = tx
             .query_one(
                 "INSERT INTO subscriptions (tenant_id, function_id, event_type, type_like, filter, max_attempts,
@@ -212,12 +213,12 @@ impl Controller {
         };
         let details = serde_json::json!({"id": sub.id, "function": sub.function, "filter": sub.filter,
                                          "max_attempts": max_attempts, "backoff": sub.backoff});
-        self.commit_change(tx, actor, "subscription.create", &sub.event_type, details, Notice::Nobody).await?;
+        self.core.commit_change(tx, actor, "subscription.create", &sub.event_type, details, Notice::Nobody).await?;
         Ok(sub)
     }
 
     pub async fn list_subscriptions(&self, tenant: &str) -> Result<Vec<Subscription>> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         let rows = db
             .query(
                 &format!(
@@ -231,7 +232,7 @@ impl Controller {
     }
 
     pub async fn get_subscription(&self, tenant: &str, id: i64) -> Result<Subscription> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         let row = db
             .query_opt(
                 &format!(
@@ -247,7 +248,7 @@ impl Controller {
 
     /// Deletes a subscription with its pending deliveries and dead letters.
     pub async fn delete_subscription(&self, actor: &Actor, id: i64) -> Result<()> {
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let row = tx
             .query_opt(
@@ -258,7 +259,7 @@ impl Controller {
             .ok_or_else(|| ControllerError::not_found("subscription", id.to_string()))?;
         let event_type: String = row.get(0);
         let details = serde_json::json!({"id": id});
-        self.commit_change(tx, actor, "subscription.delete", &event_type, details, Notice::Nobody).await?;
+        self.core.commit_change(tx, actor, "subscription.delete", &event_type, details, Notice::Nobody).await?;
         Ok(())
     }
 }

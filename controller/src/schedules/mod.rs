@@ -1,19 +1,25 @@
 //! Cron schedules of a function: several per function, each with its own
 //! expression, time zone, input, overlap and catch-up policy. The slots
-//! themselves are claimed and run by [`crate::triggers::cron`]; every slot
+//! themselves are claimed and run by [`scheduler`]; every slot
 //! is recorded in `schedule_runs` (ran, skipped, missed).
 
 pub mod expr;
+pub(crate) mod scheduler;
+
+use scheduler::Scheduler;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::commit::Notice;
+use crate::core::Core;
 use crate::error::{ControllerError, Result};
 use crate::functions::ensure_tenant;
-use crate::{Actor, Controller};
+use crate::invoke::Invoker;
+use crate::Actor;
 pub use expr::CronSchedule;
 
 /// What a slot does while the schedule's previous run is still going.
@@ -178,7 +184,15 @@ fn check_input(input: &Option<serde_json::Value>) -> Result<()> {
 /// Most schedules per function.
 const MAX_PER_FUNCTION: i64 = 100;
 
-impl Controller {
+/// Schedules: cron triggers of functions, and this node's scheduler that
+/// claims and runs their slots (`triggers/cron.rs`).
+pub struct Schedules {
+    pub(crate) core: Arc<Core>,
+    pub(crate) invoker: Arc<Invoker>,
+    pub(crate) scheduler: Scheduler,
+}
+
+impl Schedules {
     async fn function_id(&self, db: &impl deadpool_postgres::GenericClient, tenant: &str, name: &str) -> Result<i64> {
         db.query_opt("SELECT id FROM functions WHERE tenant_id = $1 AND name = $2", &[&tenant, &name])
             .await?
@@ -186,11 +200,11 @@ impl Controller {
             .ok_or_else(|| ControllerError::not_found("function", name))
     }
 
-    pub async fn create_schedule(&self, actor: &Actor, function: &str, req: CreateSchedule) -> Result<Schedule> {
+    pub async fn create(&self, actor: &Actor, function: &str, req: CreateSchedule) -> Result<Schedule> {
         let expr = CronSchedule::new(&req.cron, &req.timezone)?;
         check_input(&req.input)?;
         let next = expr.next_after(Utc::now());
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         ensure_tenant(&tx, &actor.tenant).await?;
         let function_id = self.function_id(&tx, &actor.tenant, function).await?;
@@ -224,7 +238,7 @@ impl Controller {
         let id: i64 = row.get(0);
         let details = serde_json::json!({"id": id, "cron": req.cron, "timezone": req.timezone});
         let s = self.schedule_in(&tx, &actor.tenant, function, id).await?;
-        self.commit_change(tx, actor, "schedule.create", function, details, Notice::Schedulers).await?;
+        self.core.commit_change(tx, actor, "schedule.create", function, details, Notice::Schedulers).await?;
         Ok(s)
     }
 
@@ -248,14 +262,14 @@ impl Controller {
         Ok(from_row(&row))
     }
 
-    pub async fn get_schedule(&self, tenant: &str, function: &str, id: i64) -> Result<Schedule> {
-        let db = self.db().await?;
+    pub async fn get(&self, tenant: &str, function: &str, id: i64) -> Result<Schedule> {
+        let db = self.core.db().await?;
         self.function_id(&db, tenant, function).await?;
         self.schedule_in(&db, tenant, function, id).await
     }
 
-    pub async fn list_schedules(&self, tenant: &str, function: &str) -> Result<Vec<Schedule>> {
-        let db = self.db().await?;
+    pub async fn list(&self, tenant: &str, function: &str) -> Result<Vec<Schedule>> {
+        let db = self.core.db().await?;
         let function_id = self.function_id(&db, tenant, function).await?;
         let rows = db
             .query(
@@ -269,14 +283,8 @@ impl Controller {
         Ok(rows.iter().map(from_row).collect())
     }
 
-    pub async fn update_schedule(
-        &self,
-        actor: &Actor,
-        function: &str,
-        id: i64,
-        req: UpdateSchedule,
-    ) -> Result<Schedule> {
-        let mut db = self.db().await?;
+    pub async fn update(&self, actor: &Actor, function: &str, id: i64, req: UpdateSchedule) -> Result<Schedule> {
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         self.function_id(&tx, &actor.tenant, function).await?;
         let old = self.schedule_in(&tx, &actor.tenant, function, id).await?;
@@ -309,12 +317,12 @@ impl Controller {
         .await?;
         let details = serde_json::json!({"id": id, "cron": cron, "timezone": timezone, "enabled": enabled});
         let s = self.schedule_in(&tx, &actor.tenant, function, id).await?;
-        self.commit_change(tx, actor, "schedule.update", function, details, Notice::Schedulers).await?;
+        self.core.commit_change(tx, actor, "schedule.update", function, details, Notice::Schedulers).await?;
         Ok(s)
     }
 
-    pub async fn delete_schedule(&self, actor: &Actor, function: &str, id: i64) -> Result<()> {
-        let mut db = self.db().await?;
+    pub async fn delete(&self, actor: &Actor, function: &str, id: i64) -> Result<()> {
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let function_id = self.function_id(&tx, &actor.tenant, function).await?;
         let n = tx
@@ -327,34 +335,22 @@ impl Controller {
             return Err(ControllerError::not_found("schedule", id.to_string()));
         }
         let details = serde_json::json!({"id": id});
-        self.commit_change(tx, actor, "schedule.delete", function, details, Notice::Nobody).await?;
+        self.core.commit_change(tx, actor, "schedule.delete", function, details, Notice::Nobody).await?;
         Ok(())
     }
 
     /// The next `count` slots of a schedule.
-    pub async fn preview_schedule(
-        &self,
-        tenant: &str,
-        function: &str,
-        id: i64,
-        count: usize,
-    ) -> Result<Vec<DateTime<Utc>>> {
+    pub async fn preview(&self, tenant: &str, function: &str, id: i64, count: usize) -> Result<Vec<DateTime<Utc>>> {
         if !(1..=100).contains(&count) {
             return Err(ControllerError::invalid("count", "must be between 1 and 100"));
         }
-        let s = self.get_schedule(tenant, function, id).await?;
+        let s = self.get(tenant, function, id).await?;
         let expr = CronSchedule::new(&s.cron, &s.timezone)?;
         Ok(expr.slots_after(Utc::now()).take(count).collect())
     }
 
     /// Recorded slots, newest first.
-    pub async fn list_schedule_runs(
-        &self,
-        tenant: &str,
-        function: &str,
-        id: i64,
-        q: RunQuery,
-    ) -> Result<Vec<ScheduleRun>> {
+    pub async fn runs(&self, tenant: &str, function: &str, id: i64, q: RunQuery) -> Result<Vec<ScheduleRun>> {
         if let Some(s) = &q.status {
             if !RUN_STATUSES.contains(&s.as_str()) {
                 return Err(ControllerError::invalid("status", format!("must be one of {}", RUN_STATUSES.join(", "))));
@@ -364,7 +360,7 @@ impl Controller {
         if !(1..=1000).contains(&limit) {
             return Err(ControllerError::invalid("limit", "must be between 1 and 1000"));
         }
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         self.function_id(&db, tenant, function).await?;
         self.schedule_in(&db, tenant, function, id).await?;
         let rows = db

@@ -26,8 +26,9 @@ use tokio::sync::Notify;
 
 use crate::error::Result;
 use crate::nodes::alive;
+use crate::schedules::Schedules;
 use crate::schedules::{CatchUp, CronSchedule, Overlap};
-use crate::{Call, Controller};
+use crate::Call;
 
 /// Longest sleep between passes: bounds how long a queued slot or the slot
 /// of a dead node waits when no notification comes.
@@ -83,10 +84,10 @@ fn slot_from_row(r: &tokio_postgres::Row) -> Slot {
 }
 
 /// Runs until the controller stops.
-pub(crate) async fn run(controller: Weak<Controller>) {
+pub(crate) async fn run(schedules: Weak<Schedules>) {
     loop {
-        let Some(c) = controller.upgrade() else { return };
-        if c.stopping.is_cancelled() {
+        let Some(c) = schedules.upgrade() else { return };
+        if c.core.stopping.is_cancelled() {
             return;
         }
         let sleep = match c.scheduler_pass().await {
@@ -97,9 +98,9 @@ pub(crate) async fn run(controller: Weak<Controller>) {
                 MAX_SLEEP
             }
         };
-        let stop = c.stopping.clone();
+        let stop = c.core.stopping.clone();
         drop(c);
-        let Some(c) = controller.upgrade() else { return };
+        let Some(c) = schedules.upgrade() else { return };
         let woken = c.scheduler.wake.notified();
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
@@ -109,7 +110,7 @@ pub(crate) async fn run(controller: Weak<Controller>) {
     }
 }
 
-impl Controller {
+impl Schedules {
     /// One pass: take over slots of dead nodes, claim due slots, start
     /// queued ones. Returns the earliest next slot of any schedule.
     async fn scheduler_pass(self: &Arc<Self>) -> Result<Option<DateTime<Utc>>> {
@@ -128,14 +129,14 @@ impl Controller {
         for slot in self.start_queued_slots().await? {
             self.spawn_slot(slot);
         }
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         Ok(db.query_one("SELECT min(next_slot_at) FROM schedules WHERE enabled", &[]).await?.get(0))
     }
 
     /// Slots left `running` by a node that died, or by this node before a
     /// failure to record their end.
     async fn take_over_slots(&self) -> Result<Vec<Slot>> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         let mine: Vec<i64> = self.scheduler.running.lock().iter().copied().collect();
         let rows = db
             .query(
@@ -150,7 +151,7 @@ impl Controller {
                      JOIN functions f ON f.id = s.function_id",
                     alive("r.node_id")
                 ),
-                &[&self.node_id(), &mine],
+                &[&self.core.node.id, &mine],
             )
             .await?;
         let slots: Vec<Slot> = rows.iter().map(|r| Slot { resumed: true, ..slot_from_row(r) }).collect();
@@ -165,8 +166,8 @@ impl Controller {
     /// whether more schedules may be due.
     async fn claim_due_slots(&self) -> Result<(Vec<Slot>, bool)> {
         const BATCH: i64 = 100;
-        let grace = chrono::Duration::from_std(self.config.cron_grace).unwrap_or(chrono::Duration::seconds(60));
-        let mut db = self.db().await?;
+        let grace = chrono::Duration::from_std(self.core.config.cron_grace).unwrap_or(chrono::Duration::seconds(60));
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let now: DateTime<Utc> = tx.query_one("SELECT now()", &[]).await?.get(0);
         let due = tx
@@ -255,7 +256,7 @@ impl Controller {
                          VALUES ($1, $2, $3, $4, $5, CASE WHEN $4::text = 'running' THEN $6::uuid END,
                                  CASE WHEN $4::text = 'running' THEN clock_timestamp() END)
                          ON CONFLICT (schedule_id, slot_at) DO NOTHING RETURNING id",
-                        &[&id, &row.get::<_, &str>(1), &t, &status, &reason, &self.node_id()],
+                        &[&id, &row.get::<_, &str>(1), &t, &status, &reason, &self.core.node.id],
                     )
                     .await?;
                 if let (Some(run), "running") = (run, status) {
@@ -283,7 +284,7 @@ impl Controller {
     /// Starts the oldest queued slot of each schedule that has nothing
     /// running.
     async fn start_queued_slots(&self) -> Result<Vec<Slot>> {
-        let mut db = self.db().await?;
+        let mut db = self.core.db().await?;
         let tx = db.transaction().await?;
         let ids: Vec<i64> = tx
             .query(
@@ -311,7 +312,7 @@ impl Controller {
                          SELECT {SLOT_COLUMNS} FROM started r JOIN schedules s ON s.id = r.schedule_id
                          JOIN functions f ON f.id = s.function_id"
                     ),
-                    &[&id, &self.node_id()],
+                    &[&id, &self.core.node.id],
                 )
                 .await?;
             if let Some(row) = row {
@@ -339,7 +340,7 @@ impl Controller {
 
     fn spawn_slot(self: &Arc<Self>, slot: Slot) {
         let c = self.clone();
-        self.spawn_run(async move {
+        self.core.spawn_run(async move {
             let run_id = slot.run_id;
             c.run_slot(slot).await;
             c.scheduler.running.lock().remove(&run_id);
@@ -349,7 +350,7 @@ impl Controller {
     /// A finished execution of a slot whose node stopped after the run but
     /// before recording it on the slot: adopted instead of running again.
     async fn finished_execution(&self, trigger_ref: &str) -> Result<Option<(uuid::Uuid, String)>> {
-        let db = self.db().await?;
+        let db = self.core.db().await?;
         let row = db
             .query_opt(
                 "SELECT id, status FROM executions
@@ -379,7 +380,7 @@ impl Controller {
             "input": slot.input,
         });
         let call = Call::cron(&slot.tenant, &slot.function, slot.schedule_id, slot.slot_at, input);
-        match self.invoke(call).await {
+        match self.invoker.invoke(call).await {
             Ok(o) => self.record_slot(&slot, "ran", None, Some(o.execution_id), Some(o.result.status.as_str())).await,
             // Disabled function, concurrency quota...: the slot did not run.
             Err(e) => self.record_slot(&slot, "skipped", Some(e.to_string()), None, None).await,
@@ -399,7 +400,7 @@ impl Controller {
         // take-over pass.
         for attempt in 0..10 {
             let done = async {
-                let db = self.db().await?;
+                let db = self.core.db().await?;
                 db.execute(
                     "UPDATE schedule_runs SET status = $2, reason = coalesce($3, reason), execution_id = $4,
                             execution_status = $5, finished_at = now()

@@ -16,5 +16,5 @@ struct CheckBody {
 pub async fn check(ctx: &mut Ctx) -> Result<Resp, Problem> {
     ctx.gw.rate_limit_checks(ctx.tenant())?;
     let req: CheckBody = ctx.json().await?;
-    Ok(json(StatusCode::OK, &ctx.gw.controller.check_code(&req.code).await?))
+    Ok(json(StatusCode::OK, &ctx.gw.controller.versions.check(&req.code).await?))
 }

@@ -11,7 +11,7 @@ use crate::problem::{json, Problem, Resp};
 /// idempotency key was used before.
 pub async fn publish(ctx: &mut Ctx) -> Result<Resp, Problem> {
     let req: PublishEvent = ctx.json_with_user_data(&["payload"]).await?;
-    let published = ctx.gw.controller.publish_event(ctx.tenant(), &ctx.principal.subject, req).await?;
+    let published = ctx.gw.controller.events.publish(ctx.tenant(), &ctx.principal.subject, req).await?;
     let status = if published.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
     Ok(json(status, &published))
 }
@@ -27,6 +27,6 @@ struct Batch {
 /// order; all are published in one transaction, or none.
 pub async fn publish_batch(ctx: &mut Ctx) -> Result<Resp, Problem> {
     let req: Batch = ctx.json_with_user_data(&["events[].payload"]).await?;
-    let published = ctx.gw.controller.publish_events(ctx.tenant(), &ctx.principal.subject, &req.events).await?;
+    let published = ctx.gw.controller.events.publish_many(ctx.tenant(), &ctx.principal.subject, &req.events).await?;
     Ok(json(StatusCode::ACCEPTED, &serde_json::json!({ "events": published })))
 }

@@ -8,11 +8,11 @@ use crate::problem::{json, Problem, Resp};
 
 pub async fn list(ctx: &Ctx) -> Result<Resp, Problem> {
     let q: ExecutionQuery = crate::body::query(ctx.query.as_deref())?;
-    Ok(json(StatusCode::OK, &ctx.gw.controller.list_executions(ctx.tenant(), q).await?))
+    Ok(json(StatusCode::OK, &ctx.gw.controller.executions.list(ctx.tenant(), q).await?))
 }
 
 pub async fn get(ctx: &Ctx, id: &str) -> Result<Resp, Problem> {
     let id: uuid::Uuid =
         id.parse().map_err(|_| Problem::invalid("id", format!("id: {id:?} is not an execution id")))?;
-    Ok(json(StatusCode::OK, &ctx.gw.controller.get_execution(ctx.tenant(), id).await?))
+    Ok(json(StatusCode::OK, &ctx.gw.controller.executions.get(ctx.tenant(), id).await?))
 }

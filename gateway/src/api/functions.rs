@@ -12,7 +12,7 @@ use crate::auth::Role;
 use crate::problem::{empty, json, Problem, Resp};
 
 pub async fn list(ctx: &Ctx) -> Result<Resp, Problem> {
-    let functions = ctx.gw.controller.list_functions(ctx.tenant()).await?;
+    let functions = ctx.gw.controller.functions.list(ctx.tenant()).await?;
     Ok(json(StatusCode::OK, &serde_json::json!({ "functions": functions })))
 }
 
@@ -21,12 +21,12 @@ pub async fn create(ctx: &mut Ctx) -> Result<Resp, Problem> {
     if !req.secrets.is_empty() {
         ctx.need(Role::Admin)?;
     }
-    let f = ctx.gw.controller.create_function(&ctx.actor(), req).await?;
+    let f = ctx.gw.controller.functions.create(&ctx.actor(), req).await?;
     Ok(json(StatusCode::CREATED, &f))
 }
 
 pub async fn get(ctx: &Ctx, name: &str) -> Result<Resp, Problem> {
-    Ok(json(StatusCode::OK, &ctx.gw.controller.get_function(ctx.tenant(), name).await?))
+    Ok(json(StatusCode::OK, &ctx.gw.controller.functions.get(ctx.tenant(), name).await?))
 }
 
 pub async fn update(ctx: &mut Ctx, name: &str) -> Result<Resp, Problem> {
@@ -38,16 +38,16 @@ pub async fn update(ctx: &mut Ctx, name: &str) -> Result<Resp, Problem> {
         _ => Role::Developer,
     };
     ctx.need(needed)?;
-    Ok(json(StatusCode::OK, &ctx.gw.controller.update_function(&ctx.actor(), name, req).await?))
+    Ok(json(StatusCode::OK, &ctx.gw.controller.functions.update(&ctx.actor(), name, req).await?))
 }
 
 pub async fn delete(ctx: &Ctx, name: &str) -> Result<Resp, Problem> {
-    ctx.gw.controller.delete_function(&ctx.actor(), name).await?;
+    ctx.gw.controller.functions.delete(&ctx.actor(), name).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
 pub async fn list_versions(ctx: &Ctx, name: &str) -> Result<Resp, Problem> {
-    let versions = ctx.gw.controller.list_versions(ctx.tenant(), name).await?;
+    let versions = ctx.gw.controller.versions.list(ctx.tenant(), name).await?;
     Ok(json(StatusCode::OK, &serde_json::json!({ "versions": versions })))
 }
 
@@ -58,13 +58,13 @@ pub async fn create_version(ctx: &mut Ctx, name: &str) -> Result<Resp, Problem> 
             .with_details(serde_json::json!({"required_role": "operator",
                 "hint": "deploying needs the operator role; send \"deploy\": false to add a version without deploying it"})));
     }
-    let v = ctx.gw.controller.create_version(&ctx.actor(), name, req).await?;
+    let v = ctx.gw.controller.versions.create(&ctx.actor(), name, req).await?;
     Ok(json(StatusCode::CREATED, &v))
 }
 
 pub async fn get_version(ctx: &Ctx, name: &str, n: &str) -> Result<Resp, Problem> {
     let n: i32 = number("version", n)?;
-    Ok(json(StatusCode::OK, &ctx.gw.controller.get_version(ctx.tenant(), name, n, true).await?))
+    Ok(json(StatusCode::OK, &ctx.gw.controller.versions.get(ctx.tenant(), name, n, true).await?))
 }
 
 #[derive(Deserialize)]
@@ -77,7 +77,7 @@ struct DeployRequest {
 /// `version.rollback` (the same operation, told apart for people).
 pub async fn deploy(ctx: &mut Ctx, name: &str, audit: &'static str) -> Result<Resp, Problem> {
     let req: DeployRequest = ctx.json().await?;
-    Ok(json(StatusCode::OK, &ctx.gw.controller.deploy_version(&ctx.actor(), name, req.version, audit).await?))
+    Ok(json(StatusCode::OK, &ctx.gw.controller.versions.deploy(&ctx.actor(), name, req.version, audit).await?))
 }
 
 #[derive(Deserialize, Default)]
@@ -105,10 +105,10 @@ pub async fn invoke(ctx: &mut Ctx, name: &str) -> Result<Resp, Problem> {
     };
     let call = Call::invoke(ctx.tenant(), name, ctx.principal.user(), handler, req.input);
     if req.run_async {
-        let id = ctx.gw.controller.invoke_async(call).await?;
+        let id = ctx.gw.controller.invoker.invoke_async(call).await?;
         return Ok(json(StatusCode::ACCEPTED, &serde_json::json!({ "execution_id": id })));
     }
-    let out = ctx.gw.controller.invoke(call).await?;
+    let out = ctx.gw.controller.invoker.invoke(call).await?;
     let r = out.result;
     Ok(json(
         StatusCode::OK,

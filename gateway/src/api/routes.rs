@@ -7,16 +7,16 @@ use super::{number, Ctx};
 use crate::problem::{empty, json, Problem, Resp};
 
 pub async fn list(ctx: &Ctx) -> Result<Resp, Problem> {
-    let routes = ctx.gw.controller.list_routes(ctx.tenant()).await?;
+    let routes = ctx.gw.controller.routes.list(ctx.tenant()).await?;
     Ok(json(StatusCode::OK, &serde_json::json!({ "routes": routes })))
 }
 
 pub async fn create(ctx: &mut Ctx) -> Result<Resp, Problem> {
     let req: CreateRoute = ctx.json().await?;
-    Ok(json(StatusCode::CREATED, &ctx.gw.controller.create_route(&ctx.actor(), req).await?))
+    Ok(json(StatusCode::CREATED, &ctx.gw.controller.routes.create(&ctx.actor(), req).await?))
 }
 
 pub async fn delete(ctx: &Ctx, id: &str) -> Result<Resp, Problem> {
-    ctx.gw.controller.delete_route(&ctx.actor(), number("id", id)?).await?;
+    ctx.gw.controller.routes.delete(&ctx.actor(), number("id", id)?).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }

@@ -28,7 +28,7 @@ pub async fn start(ctx: &mut Ctx, function: &str) -> Result<Resp, Problem> {
     let req: RunBody =
         if bytes.is_empty() { RunBody::default() } else { crate::body::json_with_user_data(&bytes, &["input"])? };
     let call = Call::manual(ctx.tenant(), function, ctx.principal.user(), req.input);
-    let id = ctx.gw.controller.invoke_async(call).await?;
+    let id = ctx.gw.controller.invoker.invoke_async(call).await?;
     Ok(json(
         StatusCode::ACCEPTED,
         &serde_json::json!({
@@ -45,7 +45,7 @@ fn execution_id(id: &str) -> Result<Uuid, Problem> {
 
 /// `POST /executions/{id}/cancel`.
 pub async fn cancel(ctx: &Ctx, id: &str) -> Result<Resp, Problem> {
-    let accepted = ctx.gw.controller.cancel_execution(ctx.tenant(), execution_id(id)?).await?;
+    let accepted = ctx.gw.controller.executions.cancel(ctx.tenant(), execution_id(id)?).await?;
     Ok(json(StatusCode::ACCEPTED, &accepted))
 }
 
@@ -66,7 +66,7 @@ pub async fn stream(ctx: &Ctx, id: &str) -> Result<Resp, Problem> {
     let resume = last_event_id(&ctx.headers)?;
     let controller = ctx.gw.controller.clone();
     let tenant = ctx.tenant().to_owned();
-    let first = controller.get_execution(&tenant, id).await?;
+    let first = controller.executions.get(&tenant, id).await?;
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
         let mut sse = Sse { tx, sent: resume.unwrap_or_default() };
@@ -195,7 +195,7 @@ async fn follow(
         let at = sse.sent;
         sse.send_at("status", &serde_json::json!({"status": first.status}), at).await?;
     }
-    if let Some(mut watch) = c.live().watch(id) {
+    if let Some(mut watch) = c.executions.live().watch(id) {
         for e in &watch.history {
             sse.live(e).await?;
         }
@@ -218,7 +218,7 @@ async fn follow(
                 _ = c.stopping().cancelled() => return Ok(()),
             }
         }
-        return match c.get_execution(tenant, id).await {
+        return match c.executions.get(tenant, id).await {
             Ok(e) => sse.end(e, false).await,
             Err(e) => sse.send("error", &serde_json::json!({"message": e.to_string()})).await,
         };
@@ -231,7 +231,7 @@ async fn follow(
             _ = sse.tx.closed() => return Err(Gone),
             _ = c.stopping().cancelled() => return Ok(()),
         }
-        match c.get_execution(tenant, id).await {
+        match c.executions.get(tenant, id).await {
             Ok(e) if finished(&e) => return sse.end(e, true).await,
             Ok(_) => {}
             Err(e) => return sse.send("error", &serde_json::json!({"message": e.to_string()})).await,

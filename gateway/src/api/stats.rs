@@ -8,7 +8,7 @@ use super::Ctx;
 use crate::problem::{json, Problem, Resp};
 
 pub async fn get(ctx: &Ctx) -> Result<Resp, Problem> {
-    Ok(json(StatusCode::OK, &ctx.gw.controller.stats(ctx.tenant()).await?))
+    Ok(json(StatusCode::OK, &ctx.gw.controller.tenants.stats(ctx.tenant()).await?))
 }
 
 /// Any valid credential may ask who it is, whatever its roles.

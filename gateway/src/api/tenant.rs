@@ -6,12 +6,12 @@ use super::Ctx;
 use crate::problem::{json, Problem, Resp};
 
 pub async fn get(ctx: &Ctx) -> Result<Resp, Problem> {
-    Ok(json(StatusCode::OK, &ctx.gw.controller.get_tenant(ctx.tenant()).await?))
+    Ok(json(StatusCode::OK, &ctx.gw.controller.tenants.get(ctx.tenant()).await?))
 }
 
 pub async fn update(ctx: &mut Ctx) -> Result<Resp, Problem> {
     let req: serde_json::Map<String, serde_json::Value> = ctx.json().await?;
-    Ok(json(StatusCode::OK, &ctx.gw.controller.update_tenant(&ctx.actor(), req).await?))
+    Ok(json(StatusCode::OK, &ctx.gw.controller.tenants.update(&ctx.actor(), req).await?))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -23,5 +23,8 @@ struct AuditQuery {
 pub async fn audit(ctx: &Ctx) -> Result<Resp, Problem> {
     let q: AuditQuery = crate::body::query(ctx.query.as_deref())?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(json(StatusCode::OK, &serde_json::json!({ "entries": ctx.gw.controller.audit(ctx.tenant(), limit).await? })))
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "entries": ctx.gw.controller.tenants.audit(ctx.tenant(), limit).await? }),
+    ))
 }
