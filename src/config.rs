@@ -133,6 +133,13 @@ settings! {
     smtp_url: String => "QUASM_SMTP_URL";
     /// Sender of alert emails [default: quasm@localhost].
     smtp_from: String => "QUASM_SMTP_FROM";
+    /// Attempts per tenant webhook delivery before it fails [default: 16].
+    webhook_max_attempts: i32 => "QUASM_WEBHOOK_MAX_ATTEMPTS";
+    /// Wait after a webhook delivery's first failed attempt, doubling after
+    /// each further one [default: 30000].
+    webhook_backoff_initial_ms: i32 => "QUASM_WEBHOOK_BACKOFF_INITIAL_MS";
+    /// Longest wait between two webhook attempts [default: 21600000 (6 h)].
+    webhook_backoff_max_ms: i32 => "QUASM_WEBHOOK_BACKOFF_MAX_MS";
 }
 
 impl Settings {

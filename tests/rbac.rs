@@ -8,7 +8,8 @@
 //! `secrets` admin), versions with "deploy": false, invoke;
 //! developer: + publish events;
 //! operator: + delete functions, deploy/rollback (and versions that deploy), schedules,
-//! routes, alert rules (and their test sends), subscriptions, dead-letter replay/delete;
+//! routes, alert rules (and their test sends), subscriptions, dead-letter replay/delete,
+//! webhooks (and their secret rotation and redeliveries);
 //! admin: + API keys, tenant settings, audit log, secrets.
 
 mod common;
@@ -85,6 +86,15 @@ fn matrix() -> Vec<(&'static str, &'static str, Option<Value>, &'static str, u16
         ("GET", "/dead-letters/{dead}", None, "viewer", 200),
         ("POST", "/dead-letters/{dead}/replay", None, "operator", 202),
         ("DELETE", "/dead-letters/{dead2}", None, "operator", 204),
+        ("GET", "/webhooks", None, "viewer", 200),
+        ("POST", "/webhooks", Some(json!({"url": ALERT_URL, "event_types": ["rbac.{role}"]})), "operator", 201),
+        ("GET", "/webhooks/{hook}", None, "viewer", 200),
+        ("PATCH", "/webhooks/{hook}", Some(json!({"description": "by {role}"})), "operator", 200),
+        ("DELETE", "/webhooks/{dhook}", None, "operator", 204),
+        ("POST", "/webhooks/{hook}/rotate-secret", None, "operator", 200),
+        ("GET", "/webhooks/{hook}/deliveries", None, "viewer", 200),
+        ("GET", "/webhooks/{hook}/deliveries/{hdel}", None, "viewer", 200),
+        ("POST", "/webhooks/{hook}/deliveries/{hdel}/redeliver", None, "operator", 202),
         ("GET", "/api-keys", None, "admin", 200),
         ("POST", "/api-keys", Some(json!({"name": "new-{role}", "roles": ["viewer"]})), "admin", 201),
         ("DELETE", "/api-keys/{key}", None, "admin", 204),
@@ -166,7 +176,16 @@ async fn every_endpoint_for_every_role() {
 
     // Resources, so every allowed call can succeed; one set per role for
     // the calls that consume them.
+    // A webhook whose deliveries fail at once (loopback is refused), to
+    // read and redeliver.
+    let hook_body = |types: Value| json!({"url": ALERT_URL, "event_types": types});
+    let hook = s.ok("POST", "/webhooks", &admin, Some(hook_body(json!(["quasm.function.created"]))), 201).await;
     s.create_function(&admin, "f", CODE).await;
+    let hdel = common::eventually(std::time::Duration::from_secs(30), "a failed webhook delivery", || async {
+        let page = s.ok("GET", &format!("/webhooks/{}/deliveries?status=failed", hook["id"]), &admin, None, 200).await;
+        page["deliveries"].as_array().unwrap().first().map(|d| d["id"].to_string())
+    })
+    .await;
     let exec = s.ok("POST", "/functions/f/invoke", &admin, Some(json!({})), 200).await["execution_id"]
         .as_str()
         .unwrap()
@@ -220,7 +239,11 @@ async fn every_endpoint_for_every_role() {
                 201,
             )
             .await;
+        let dhook = s.ok("POST", "/webhooks", &admin, Some(hook_body(json!([format!("del.{role}")]))), 201).await;
         let vars = HashMap::from([
+            ("hook", hook["id"].to_string()),
+            ("dhook", dhook["id"].to_string()),
+            ("hdel", hdel.clone()),
             ("role", role.to_owned()),
             ("sub", sub["id"].to_string()),
             ("dead", dead[2 * i].clone()),

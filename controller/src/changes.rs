@@ -7,7 +7,8 @@
 //!   notifications may have been missed.
 //! - `quasm_schedules`: wakes the cron scheduler ([`crate::schedules::scheduler`]).
 //! - `quasm_events`: wakes the event delivery claimer
-//!   ([`crate::events::delivery`]).
+//!   ([`crate::events::delivery`]) and the webhook delivery claimer
+//!   ([`crate::webhooks`]).
 //! - `quasm_cancel`: `'<execution id>'` cancels that execution on whichever
 //!   node runs it ([`crate::live`]).
 
@@ -28,7 +29,7 @@ pub(crate) mod channel {
     pub const CONFIG: &str = "quasm_changes";
     /// A schedule changed, or a run of a queueing schedule ended.
     pub const SCHEDULES: &str = "quasm_schedules";
-    /// Event deliveries became ready; payload: the tenant.
+    /// Event or webhook deliveries became ready; payload: the tenant.
     pub const EVENTS: &str = "quasm_events";
     /// Payload: an execution id to cancel on whichever node runs it.
     pub const CANCEL: &str = "quasm_cancel";
@@ -83,6 +84,7 @@ async fn listen_once(controller: &Weak<Controller>, url: &str) -> std::result::R
             c.core.cache.clear();
             c.schedules.scheduler.wake.notify_one();
             c.events.wake.notify_one();
+            c.webhooks.wake.notify_one();
         }
         None => return Ok(()),
     }
@@ -93,7 +95,10 @@ async fn listen_once(controller: &Weak<Controller>, url: &str) -> std::result::R
             match n.channel() {
                 channel::CONFIG => c.core.cache.invalidate(n.payload()),
                 channel::SCHEDULES => c.schedules.scheduler.wake.notify_one(),
-                channel::EVENTS => c.events.wake.notify_one(),
+                channel::EVENTS => {
+                    c.events.wake.notify_one();
+                    c.webhooks.wake.notify_one();
+                }
                 channel::CANCEL => {
                     c.executions.live.cancel_here(n.payload());
                 }

@@ -38,6 +38,8 @@ impl Core {
         details: serde_json::Value,
         notice: Notice,
     ) -> Result<()> {
+        // Lifecycle events (quasm.function.*, quasm.version.*) commit with the change.
+        crate::lifecycle::on_change(&tx, actor, action, target, &details).await?;
         audit::record(&tx, &actor.tenant, &actor.subject, action, target, details).await?;
         match notice {
             Notice::Nobody => {}

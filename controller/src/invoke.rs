@@ -35,17 +35,24 @@ pub struct Invoker {
     pub(crate) core: Arc<Core>,
     pub(crate) executions: Arc<Executions>,
     pub(crate) alerts: Arc<Alerts>,
+    /// `quasm.execution.failed` on its way to the event bus.
+    pub(crate) lifecycle: Arc<crate::lifecycle::Lifecycle>,
     quotas: quota::Quotas,
     services: quasm_runtime::Services,
 }
 
 impl Invoker {
-    pub(crate) fn new(core: Arc<Core>, executions: Arc<Executions>, alerts: Arc<Alerts>) -> Self {
+    pub(crate) fn new(
+        core: Arc<Core>,
+        executions: Arc<Executions>,
+        alerts: Arc<Alerts>,
+        lifecycle: Arc<crate::lifecycle::Lifecycle>,
+    ) -> Self {
         let services = quasm_runtime::Services {
             events: Arc::new(crate::events::FunctionEvents(Arc::downgrade(&core))),
             kv: Arc::new(crate::kv::PostgresKv { db: core.db.clone() }),
         };
-        Self { quotas: quota::Quotas::new(core.config.quotas.clone()), core, executions, alerts, services }
+        Self { quotas: quota::Quotas::new(core.config.quotas.clone()), core, executions, alerts, lifecycle, services }
     }
 
     /// Runs `call` to completion. Errors are about the call itself (unknown
@@ -136,6 +143,7 @@ impl Invoker {
             .get_or_create(&TriggerLabels { trigger: trigger.as_str() })
             .observe(result.duration_us as f64 / 1e6);
         self.alerts.observe_outcome(&tenant, &deployed, trigger, id, &result).await;
+        self.lifecycle.observe_failure(&tenant, &deployed, &call.trigger, id, &result);
 
         let keep = match mode {
             Record::Durable => true,

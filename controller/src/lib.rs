@@ -45,6 +45,7 @@ mod files;
 pub mod functions;
 pub mod invoke;
 mod kv;
+pub mod lifecycle;
 pub mod live;
 pub mod metrics;
 pub mod nodes;
@@ -60,6 +61,7 @@ pub mod store;
 pub mod tenants;
 mod validate;
 pub mod versions;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +79,7 @@ pub use routes::Routes;
 pub use schedules::Schedules;
 pub use tenants::Tenants;
 pub use versions::Versions;
+pub use webhooks::Webhooks;
 
 use blob::BlobStore;
 use quasm_runtime::Runtime;
@@ -115,6 +118,8 @@ pub struct ControllerConfig {
     pub cron_grace: Duration,
     /// SMTP server for email alerts; without it, email channels are refused.
     pub smtp: Option<alerts::SmtpConfig>,
+    /// Tenant webhook delivery: attempts and backoff.
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 impl Default for ControllerConfig {
@@ -128,6 +133,7 @@ impl Default for ControllerConfig {
             node_lease: Duration::from_secs(15),
             cron_grace: Duration::from_secs(60),
             smtp: None,
+            webhooks: Default::default(),
         }
     }
 }
@@ -148,6 +154,8 @@ pub struct Controller {
     pub alerts: Arc<Alerts>,
     pub executions: Arc<Executions>,
     pub invoker: Arc<Invoker>,
+    pub webhooks: Arc<Webhooks>,
+    lifecycle: Arc<lifecycle::Lifecycle>,
 }
 
 impl Controller {
@@ -168,7 +176,8 @@ impl Controller {
         let versions = Arc::new(Versions { core: core.clone() });
         let executions = Arc::new(Executions::new(core.clone()));
         let alerts = Arc::new(Alerts::new(core.clone(), smtp.as_ref())?);
-        let invoker = Arc::new(Invoker::new(core.clone(), executions.clone(), alerts.clone()));
+        let lifecycle = Arc::new(lifecycle::Lifecycle::new(core.clone()));
+        let invoker = Arc::new(Invoker::new(core.clone(), executions.clone(), alerts.clone(), lifecycle.clone()));
         let controller = Arc::new(Self {
             functions: Arc::new(Functions { core: core.clone(), versions: versions.clone() }),
             versions,
@@ -184,6 +193,8 @@ impl Controller {
             alerts,
             executions,
             invoker,
+            webhooks: Arc::new(Webhooks::new(core.clone())),
+            lifecycle,
             core,
         });
         let core = &controller.core;
@@ -196,6 +207,8 @@ impl Controller {
         alerts::start(&controller.alerts);
         tokio::spawn(schedules::scheduler::run(Arc::downgrade(&controller.schedules)));
         events::delivery::start(&controller.events);
+        lifecycle::start(&controller.lifecycle);
+        webhooks::start(&controller.webhooks);
         Ok(controller)
     }
 
@@ -215,6 +228,7 @@ impl Controller {
         self.executions.flush().await;
         // Outcomes of the runs above may still be raising alerts.
         self.alerts.drain(grace.max(Duration::from_secs(5))).await;
+        self.lifecycle.drain(grace.max(Duration::from_secs(5))).await;
         if let Err(e) = core.node.leave(core).await {
             tracing::warn!("leaving the cluster: {e}");
         }

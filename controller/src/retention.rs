@@ -42,7 +42,8 @@ const RETENTION: &str = "make_interval(days => coalesce(
 pub enum History {
     Executions,
     /// An event goes once no delivery of it is waiting, running, or a dead
-    /// letter still kept; its deliveries go with it (cascade).
+    /// letter still kept, and no webhook delivery of it is still being
+    /// tried; its deliveries and webhook deliveries go with it (cascade).
     Events,
     ScheduleSlots,
     AlertNotifications,
@@ -72,6 +73,8 @@ impl History {
                      SELECT x.id FROM events x WHERE x.created_at < now() - {RETENTION}
                        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = x.id AND d.status <> 'done'
                            AND NOT (d.status = 'dead' AND $3 > 0 AND d.updated_at < now() - make_interval(days => $3)))
+                       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries w WHERE w.event_id = x.id
+                           AND w.status IN ('pending', 'running'))
                      LIMIT $2)"
             ),
             History::ScheduleSlots => format!(

@@ -14,6 +14,7 @@ import { Schedules } from "./resources/schedules.js";
 import { Subscriptions } from "./resources/subscriptions.js";
 import { Audit, TenantResource } from "./resources/tenant.js";
 import { Versions } from "./resources/versions.js";
+import { Webhooks } from "./resources/webhooks.js";
 import type { CheckResult, Handler, InvokeAccepted, InvokeResult, Stats, Whoami } from "./types.js";
 
 export interface InvokeOptions extends RequestOptions {
@@ -32,6 +33,7 @@ export class Quasm {
   readonly events: Events;
   readonly deadLetters: DeadLetters;
   readonly alerts: Alerts;
+  readonly webhooks: Webhooks;
   readonly apiKeys: ApiKeys;
   readonly tenant: TenantResource;
   readonly audit: Audit;
@@ -50,6 +52,7 @@ export class Quasm {
     this.events = new Events(this.http);
     this.deadLetters = new DeadLetters(this.http);
     this.alerts = new Alerts(this.http);
+    this.webhooks = new Webhooks(this.http);
     this.apiKeys = new ApiKeys(this.http);
     this.tenant = new TenantResource(this.http);
     this.audit = new Audit(this.http);

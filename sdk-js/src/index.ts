@@ -23,5 +23,6 @@ export { operationMethods, type ClientMethod } from "./operations.js";
 export { Run, type RunEvent, type StreamOptions } from "./resources/run.js";
 export type { ExecutionList } from "./resources/executions.js";
 export type { DeadLetterList } from "./resources/dead-letters.js";
+export type { WebhookDeliveryList } from "./resources/webhooks.js";
 export type { BatchEvent, PublishOptions } from "./resources/events.js";
 export type * from "./types.js";

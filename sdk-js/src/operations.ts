@@ -85,6 +85,16 @@ export const operationMethods = {
   getDeadLetter: "deadLetters.get",
   deleteDeadLetter: "deadLetters.delete",
   replayDeadLetter: "deadLetters.replay",
+
+  listWebhooks: "webhooks.list",
+  createWebhook: "webhooks.create",
+  getWebhook: "webhooks.get",
+  updateWebhook: "webhooks.update",
+  deleteWebhook: "webhooks.delete",
+  rotateWebhookSecret: "webhooks.rotateSecret",
+  listWebhookDeliveries: "webhooks.deliveries",
+  getWebhookDelivery: "webhooks.delivery",
+  redeliverWebhookDelivery: "webhooks.redeliver",
 } as const satisfies Record<OperationId, string>;
 
 /** A client method's dotted path, e.g. `functions.list`. */

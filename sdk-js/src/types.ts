@@ -71,4 +71,12 @@ export type DeadLetterPage = Schemas["DeadLetterPage"];
 /** Filters of `deadLetters.list` (`limit` is the page size). */
 export type DeadLetterFilters = Omit<QueryOf<"listDeadLetters">, "cursor">;
 export type ReplayAccepted = Schemas["ReplayAccepted"];
+export type Webhook = Schemas["Webhook"];
+export type CreateWebhook = Schemas["CreateWebhook"];
+export type UpdateWebhook = Schemas["UpdateWebhook"];
+export type WebhookDelivery = Schemas["WebhookDelivery"];
+export type WebhookDeliveryAttempt = Schemas["WebhookDeliveryAttempt"];
+export type WebhookDeliveryPage = Schemas["WebhookDeliveryPage"];
+/** Filters of `webhooks.deliveries` (`limit` is the page size). */
+export type WebhookDeliveryFilters = Omit<QueryOf<"listWebhookDeliveries">, "cursor">;
 export type Problem = Schemas["Problem"];

@@ -52,6 +52,9 @@ const ARGS = {
   listSubscriptions: [], createSubscription: [{ function: "f", event_type: "a.*" }], getSubscription: [7],
   deleteSubscription: [7],
   listDeadLetters: [{ limit: 2 }], getDeadLetter: [8], deleteDeadLetter: [8], replayDeadLetter: [8],
+  listWebhooks: [], createWebhook: [{ url: "https://h", event_types: ["quasm.*"] }], getWebhook: [9],
+  updateWebhook: [9, { enabled: false }], deleteWebhook: [9], rotateWebhookSecret: [9],
+  listWebhookDeliveries: [9, { limit: 2 }], getWebhookDelivery: [9, 10], redeliverWebhookDelivery: [9, 10],
 };
 
 /** One answer that fits every method: each list's wrapper field, ids, an SSE `end`. */
@@ -63,7 +66,7 @@ function cannedReply(url) {
   }
   const body = {
     functions: [], versions: [], schedules: [], runs: [], next: [], executions: [], routes: [], api_keys: [],
-    entries: [], alerts: [], notifications: [], events: [], subscriptions: [], dead_letters: [], next_cursor: null,
+    entries: [], alerts: [], notifications: [], events: [], subscriptions: [], dead_letters: [], webhooks: [], deliveries: [], next_cursor: null,
     execution_id: EXEC, status: "queued", stream: `/api/v1/executions/${EXEC}/stream`,
   };
   return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });

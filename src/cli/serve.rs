@@ -107,6 +107,16 @@ async fn run(s: &Settings, db_url: String) -> anyhow::Result<ExitCode> {
         cc.cron_grace = Duration::from_secs(v.max(1));
     }
     cc.smtp = s.smtp();
+    if let Some(v) = s.webhook_max_attempts {
+        cc.webhooks.max_attempts = v.clamp(1, 100);
+    }
+    if let Some(v) = s.webhook_backoff_initial_ms {
+        cc.webhooks.backoff.initial_ms = v.max(1);
+    }
+    if let Some(v) = s.webhook_backoff_max_ms {
+        cc.webhooks.backoff.max_ms = v.max(1);
+    }
+    cc.webhooks.backoff.max_ms = cc.webhooks.backoff.max_ms.max(cc.webhooks.backoff.initial_ms);
     let controller = Controller::start(pool, db_url, blobs, runtime, secrets, cc).await?;
     let defaults = GatewayConfig::default();
     let gw_config = GatewayConfig {

@@ -32,9 +32,15 @@ pub async fn slack(fetcher: &Fetcher, url: &str, alert: &Alert) -> Result<(), St
 
 pub async fn webhook(fetcher: &Fetcher, url: &str, secret: &[u8], alert: &Alert) -> Result<(), String> {
     let body = alert.json().to_string();
-    let t = chrono::Utc::now().timestamp();
-    let header = format!("t={t},v1={}", sign(secret, t, &body));
+    let header = signature(secret, &body);
     post(fetcher, url, body, vec![(SIGNATURE_HEADER.to_owned(), header)]).await
+}
+
+/// The `Quasm-Signature` value for `body`, timestamped now (also used by
+/// tenant webhooks, `crate::webhooks`).
+pub fn signature(secret: &[u8], body: &str) -> String {
+    let t = chrono::Utc::now().timestamp();
+    format!("t={t},v1={}", sign(secret, t, body))
 }
 
 /// `hex(HMAC-SHA256(secret, "{t}.{body}"))`.
@@ -44,43 +50,70 @@ pub fn sign(secret: &[u8], t: i64, body: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// POSTs `body` as JSON; a 2xx answer is success. Network errors, timeouts,
-/// 429 and 5xx are retried; refusals by the address policy and other
-/// answers are not.
-async fn post(fetcher: &Fetcher, url: &str, body: String, extra: Vec<(String, String)>) -> Result<(), String> {
+/// One POST's outcome: the answer's status when there was one, else (or on
+/// a non-2xx answer) an error, and whether trying again may help.
+#[derive(Debug)]
+pub struct Sent {
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub retryable: bool,
+}
+
+impl Sent {
+    pub fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// POSTs `body` as JSON once; a 2xx answer is success. Network errors,
+/// timeouts, 429 and 5xx may be retried; refusals by the address policy
+/// and other answers not.
+pub async fn post_once(
+    fetcher: &Fetcher,
+    url: &str,
+    body: Vec<u8>,
+    user_agent: &str,
+    extra: Vec<(String, String)>,
+) -> Sent {
     let mut headers = vec![
         ("content-type".to_owned(), "application/json".to_owned()),
-        ("user-agent".to_owned(), "quasm-alerts".to_owned()),
+        ("user-agent".to_owned(), user_agent.to_owned()),
     ];
     headers.extend(extra);
-    let request = FetchRequest {
-        method: "POST".into(),
-        url: url.to_owned(),
-        headers,
-        body: body.into_bytes(),
-        redirect: RedirectMode::Manual,
-    };
+    let request =
+        FetchRequest { method: "POST".into(), url: url.to_owned(), headers, body, redirect: RedirectMode::Manual };
+    match fetcher.fetch(request, &HostRules::default(), &limits()).await {
+        Ok(r) if (200..300).contains(&r.status) => Sent { status: Some(r.status), error: None, retryable: false },
+        Ok(r) => {
+            let text = String::from_utf8_lossy(&r.body[..r.body.len().min(200)]).into_owned();
+            Sent {
+                status: Some(r.status),
+                error: Some(format!("{url} answered {} {text}", r.status)),
+                retryable: r.status == 429 || r.status >= 500,
+            }
+        }
+        Err(e) => {
+            let permanent = matches!(
+                e,
+                FetchError::Refused { .. }
+                    | FetchError::InvalidUrl { .. }
+                    | FetchError::UnsupportedScheme(_)
+                    | FetchError::InvalidRequest(_)
+            );
+            Sent { status: None, error: Some(e.to_string()), retryable: !permanent }
+        }
+    }
+}
+
+/// [`post_once`], retried after [`BACKOFF`] while that may help.
+async fn post(fetcher: &Fetcher, url: &str, body: String, extra: Vec<(String, String)>) -> Result<(), String> {
+    let body = body.into_bytes();
     let mut attempt = 0;
     loop {
-        let (error, retry) = match fetcher.fetch(request.clone(), &HostRules::default(), &limits()).await {
-            Ok(r) if (200..300).contains(&r.status) => return Ok(()),
-            Ok(r) => {
-                let text = String::from_utf8_lossy(&r.body[..r.body.len().min(200)]).into_owned();
-                (format!("{url} answered {} {text}", r.status), r.status == 429 || r.status >= 500)
-            }
-            Err(e) => {
-                let permanent = matches!(
-                    e,
-                    FetchError::Refused { .. }
-                        | FetchError::InvalidUrl { .. }
-                        | FetchError::UnsupportedScheme(_)
-                        | FetchError::InvalidRequest(_)
-                );
-                (e.to_string(), !permanent)
-            }
-        };
+        let sent = post_once(fetcher, url, body.clone(), "quasm-alerts", extra.clone()).await;
+        let Some(error) = sent.error else { return Ok(()) };
         match BACKOFF.get(attempt) {
-            Some(wait) if retry => tokio::time::sleep(*wait).await,
+            Some(wait) if sent.retryable => tokio::time::sleep(*wait).await,
             _ => return Err(if attempt > 0 { format!("{error} (after {} attempts)", attempt + 1) } else { error }),
         }
         attempt += 1;

@@ -9,7 +9,7 @@
 //! (`evaluate.rs`) and sends what it decides (`channels.rs`, `email.rs`).
 //! A full queue drops the outcome (counted) rather than slow the caller.
 
-mod channels;
+pub(crate) mod channels;
 pub mod email;
 pub mod evaluate;
 mod rules;
@@ -31,6 +31,7 @@ use crate::deployed::Deployed;
 use crate::error::{ControllerError, Result};
 
 pub use email::SmtpConfig;
+pub(crate) use rules::{check_url, generate_secret};
 pub use rules::{AlertRule, Channel, ChannelSpec, CreateAlertRule, UpdateAlertRule};
 
 /// Outcomes waiting for the alert task; beyond this they are dropped.

@@ -145,8 +145,9 @@ fn from_row(r: &tokio_postgres::Row) -> AlertRule {
     }
 }
 
-fn check_url(url: &str) -> Result<()> {
-    let bad = |m: &str| ControllerError::invalid("channel.url", format!("{url:?}: {m}"));
+/// A tenant-supplied http(s) URL (alert channels, tenant webhooks).
+pub(crate) fn check_url(field: &str, url: &str) -> Result<()> {
+    let bad = |m: &str| ControllerError::invalid(field, format!("{url:?}: {m}"));
     if url.len() > 2048 {
         return Err(bad("at most 2048 characters"));
     }
@@ -160,7 +161,7 @@ fn check_url(url: &str) -> Result<()> {
     Ok(())
 }
 
-fn generate_secret() -> Result<String> {
+pub(crate) fn generate_secret() -> Result<String> {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).map_err(|e| ControllerError::Internal(format!("no randomness: {e}")))?;
     Ok(format!("whsec_{}", hex::encode(bytes)))
@@ -198,11 +199,11 @@ impl Alerts {
     fn check_channel(&self, spec: ChannelSpec) -> Result<CheckedChannel> {
         match spec {
             ChannelSpec::Slack { url } => {
-                check_url(&url)?;
+                check_url("channel.url", &url)?;
                 Ok((Channel::Slack { url }, None, None))
             }
             ChannelSpec::Webhook { url, secret } => {
-                check_url(&url)?;
+                check_url("channel.url", &url)?;
                 let secret = match secret {
                     Some(s) if !(16..=256).contains(&s.len()) => {
                         return Err(ControllerError::invalid("channel.secret", "must be 16 to 256 characters"))
@@ -400,8 +401,8 @@ mod tests {
         assert_eq!(field(check_terms(true, None, false, -1).unwrap_err()), "min_interval_secs");
         assert!(check_terms(false, None, true, 0).is_ok());
         for bad in ["ftp://x.example/", "not a url", "http://", "mailto:ops@example.com"] {
-            assert!(check_url(bad).is_err(), "{bad}");
+            assert!(check_url("channel.url", bad).is_err(), "{bad}");
         }
-        assert!(check_url("https://hooks.example.com/T0/B0/x").is_ok());
+        assert!(check_url("channel.url", "https://hooks.example.com/T0/B0/x").is_ok());
     }
 }

@@ -354,11 +354,7 @@ impl Events {
             errors.push(crate::store::jsonb::opt(&c.error));
             executions.push(c.execution_id);
         }
-        self.core
-            .db()
-            .await?
-            .execute(
-                "UPDATE deliveries d SET status = c.status, attempt = d.attempt - c.refund,
+        let sql = "UPDATE deliveries d SET status = c.status, attempt = d.attempt - c.refund,
                         next_attempt_at = CASE WHEN c.status = 'pending'
                                                THEN now() + c.delay_ms * interval '1 millisecond'
                                                ELSE d.next_attempt_at END,
@@ -367,10 +363,22 @@ impl Events {
                         locked_by = NULL, updated_at = now()
                  FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::int4[], $5::jsonb[], $6::uuid[])
                       AS c(id, status, delay_ms, refund, error, execution)
-                 WHERE d.id = c.id AND d.status = 'running' AND d.locked_by = $7",
-                &[&ids, &statuses, &delays, &refunds, &errors, &executions, &self.core.node.id],
-            )
-            .await?;
+                 WHERE d.id = c.id AND d.status = 'running' AND d.locked_by = $7
+                 RETURNING d.id, d.status";
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] =
+            [&ids, &statuses, &delays, &refunds, &errors, &executions, &self.core.node.id];
+        let mut db = self.core.db().await?;
+        if !batch.iter().any(|c| c.next == Next::Dead) {
+            db.execute(sql, &params).await?;
+            return Ok(());
+        }
+        // New dead letters announce themselves (quasm.dead_letter.created)
+        // in the transaction that makes them.
+        let tx = db.transaction().await?;
+        let rows = tx.query(sql, &params).await?;
+        let dead: Vec<i64> = rows.iter().filter(|r| r.get::<_, &str>(1) == "dead").map(|r| r.get(0)).collect();
+        crate::lifecycle::announce_dead_letters(&tx, &dead).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -392,11 +400,17 @@ impl Events {
                                     || (d.crash_requeues + 1) || ' times')
                      ELSE d.last_error END
              WHERE d.status = 'running' AND d.locked_by <> $1
-               AND NOT {}",
+               AND NOT {}
+             RETURNING d.id, d.status",
             crate::nodes::alive("d.locked_by")
         );
-        let n = self.core.db().await?.execute(&sql, &[&self.core.node.id, &MAX_CRASH_REQUEUES]).await?;
-        Ok(n)
+        let mut db = self.core.db().await?;
+        let tx = db.transaction().await?;
+        let rows = tx.query(&sql, &[&self.core.node.id, &MAX_CRASH_REQUEUES]).await?;
+        let dead: Vec<i64> = rows.iter().filter(|r| r.get::<_, &str>(1) == "dead").map(|r| r.get(0)).collect();
+        crate::lifecycle::announce_dead_letters(&tx, &dead).await?;
+        tx.commit().await?;
+        Ok(rows.len() as u64)
     }
 
     /// Seconds until the earliest pending delivery is due (negative: now).

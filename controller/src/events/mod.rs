@@ -1,6 +1,7 @@
 //! Publishing tenant events. One SQL statement inserts the event and fans it
 //! out to one delivery per matching enabled subscription (type glob and
-//! payload filter are matched in SQL), then wakes the delivery workers of
+//! payload filter are matched in SQL) and one per matching enabled webhook
+//! (`crate::webhooks`), then wakes the delivery workers of
 //! every node with `NOTIFY quasm_events`. The same code serves
 //! `POST /api/v1/events` and `env.EVENTS.publish` inside functions.
 
@@ -43,7 +44,7 @@ pub struct Published {
     pub id: Uuid,
     /// True when the idempotency key was seen before (nothing new happened).
     pub duplicate: bool,
-    /// Deliveries queued (0 for a duplicate).
+    /// Deliveries queued, to subscriptions and webhooks (0 for a duplicate).
     pub deliveries: i64,
 }
 
@@ -88,8 +89,15 @@ WITH ev AS (
      -- No filter matches any payload, also null and scalars (`@> '{}'` is false for those).
      AND (s.filter = '{}'::jsonb OR ev.payload @> s.filter)
     RETURNING 1
+), hooks AS (
+    -- Tenant webhooks whose event types match (crate::webhooks).
+    INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id)
+    SELECT ev.tenant_id, w.id, ev.id
+    FROM ev JOIN webhooks w
+      ON w.tenant_id = ev.tenant_id AND w.enabled AND ev.type LIKE ANY (w.type_likes)
+    RETURNING 1
 ), counted AS (
-    SELECT count(*) AS n FROM fan
+    SELECT (SELECT count(*) FROM fan) + (SELECT count(*) FROM hooks) AS n
 ), woken AS (
     SELECT pg_notify($8, $2) FROM counted WHERE n > 0
 )
@@ -144,6 +152,7 @@ pub const MAX_BATCH: usize = 100;
 
 fn validate_event(prefix: &str, req: &PublishEvent) -> Result<()> {
     validate_type(&format!("{prefix}type"), &req.event_type)?;
+    crate::lifecycle::not_reserved(&format!("{prefix}type"), &req.event_type)?;
     validate_key(&format!("{prefix}key"), &req.key)?;
     validate_key(&format!("{prefix}idempotency_key"), &req.idempotency_key)?;
     let size = serde_json::to_vec(&req.payload).map(|v| v.len()).unwrap_or(usize::MAX);
@@ -156,8 +165,9 @@ fn validate_event(prefix: &str, req: &PublishEvent) -> Result<()> {
     Ok(())
 }
 
-/// One publish on `db` (a connection or a transaction).
-async fn publish_in(
+/// One publish on `db` (a connection or a transaction); no validation
+/// (lifecycle events, `crate::lifecycle`, publish `quasm.*` types here).
+pub(crate) async fn publish_in(
     db: &impl deadpool_postgres::GenericClient,
     tenant: &str,
     publisher: &str,

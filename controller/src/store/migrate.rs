@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compatibility_date",
         sql: include_str!("../../../migrations/0012_compatibility_date.sql"),
     },
+    Migration { version: 13, name: "webhooks", sql: include_str!("../../../migrations/0013_webhooks.sql") },
 ];
 
 /// Arbitrary but fixed: the key of the advisory lock held while migrating.

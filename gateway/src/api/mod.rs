@@ -17,6 +17,7 @@ mod subscriptions;
 mod table;
 mod tenant;
 mod types;
+mod webhooks;
 
 pub use table::endpoints;
 

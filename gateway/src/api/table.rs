@@ -12,7 +12,7 @@ use hyper::Method;
 
 use super::{
     alerts, api_keys, check, dead_letters, events, executions, functions, routes, runs, schedules, stats,
-    subscriptions, tenant, types, Ctx,
+    subscriptions, tenant, types, webhooks, Ctx,
 };
 use crate::auth::Role;
 use crate::problem::{Problem, Resp};
@@ -126,6 +126,20 @@ pub(crate) static ENDPOINTS: &[Endpoint] = &[
     ep(GET, "dead-letters/{id}", Viewer, to!(|c, p| dead_letters::get(c, p.at(0)))),
     ep(DELETE, "dead-letters/{id}", Operator, to!(|c, p| dead_letters::delete(c, p.at(0)))),
     ep(POST, "dead-letters/{id}/replay", Operator, to!(|c, p| dead_letters::replay(c, p.at(0)))),
+    ep(GET, "webhooks", Viewer, to!(|c, p| webhooks::list(c))),
+    ep(POST, "webhooks", Operator, to!(|c, p| webhooks::create(c))),
+    ep(GET, "webhooks/{id}", Viewer, to!(|c, p| webhooks::get(c, p.at(0)))),
+    ep(PATCH, "webhooks/{id}", Operator, to!(|c, p| webhooks::update(c, p.at(0)))),
+    ep(DELETE, "webhooks/{id}", Operator, to!(|c, p| webhooks::delete(c, p.at(0)))),
+    ep(POST, "webhooks/{id}/rotate-secret", Operator, to!(|c, p| webhooks::rotate_secret(c, p.at(0)))),
+    ep(GET, "webhooks/{id}/deliveries", Viewer, to!(|c, p| webhooks::deliveries(c, p.at(0)))),
+    ep(GET, "webhooks/{id}/deliveries/{delivery_id}", Viewer, to!(|c, p| webhooks::delivery(c, p.at(0), p.at(1)))),
+    ep(
+        POST,
+        "webhooks/{id}/deliveries/{delivery_id}/redeliver",
+        Operator,
+        to!(|c, p| webhooks::redeliver(c, p.at(0), p.at(1))),
+    ),
     ep(GET, "api-keys", Admin, to!(|c, p| api_keys::list(c))),
     ep(POST, "api-keys", Admin, to!(|c, p| api_keys::create(c))),
     ep(DELETE, "api-keys/{id}", Admin, to!(|c, p| api_keys::delete(c, p.at(0)))),
