@@ -16,6 +16,8 @@ import { ExecutionDetail } from "./pages/ExecutionDetail";
 import { DeadLetters } from "./pages/DeadLetters";
 import { Alerts, NewAlert } from "./pages/Alerts";
 import { AlertDetail } from "./pages/AlertDetail";
+import { NewWebhook, Webhooks } from "./pages/Webhooks";
+import { WebhookDetail } from "./pages/WebhookDetail";
 import { ApiKeys } from "./pages/ApiKeys";
 import { Audit } from "./pages/Audit";
 import { TenantSettings } from "./pages/TenantSettings";
@@ -31,6 +33,7 @@ const NAV: [string, string, Role?][] = [
   ["/executions", "Executions"],
   ["/dead-letters", "Events & dead letters"],
   ["/alerts", "Alerts"],
+  ["/webhooks", "Webhooks"],
   ["/api-keys", "API keys", "admin"],
   ["/audit", "Audit log", "admin"],
   ["/settings", "Tenant settings"],
@@ -117,6 +120,9 @@ function Page({ path }: { path: string }) {
   if (path === "/alerts") return <Alerts />;
   if (path === "/alerts/new") return <NewAlert />;
   if ((m = match("/alerts/:id", path)) && /^\d+$/.test(m.id!)) return <AlertDetail id={Number(m.id)} />;
+  if (path === "/webhooks") return <Webhooks />;
+  if (path === "/webhooks/new") return <NewWebhook />;
+  if ((m = match("/webhooks/:id", path)) && /^\d+$/.test(m.id!)) return <WebhookDetail id={Number(m.id)} />;
   if (path === "/api-keys") return <ApiKeys />;
   if (path === "/audit") return <Audit />;
   if (path === "/settings") return <TenantSettings />;

@@ -6,6 +6,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { Server, browser, eventually, shot, signedIn } from "./harness.mjs";
 
@@ -39,7 +40,7 @@ describe("tenant pages", { timeout: 600_000 }, () => {
       let body = "";
       req.on("data", (c) => (body += c));
       req.on("end", () => {
-        received.push({ headers: req.headers, body });
+        received.push({ url: req.url, headers: req.headers, body });
         res.end("ok");
       });
     });
@@ -334,6 +335,59 @@ describe("tenant pages", { timeout: 600_000 }, () => {
         return cur && line && cur.parentElement?.style.top === line.style.top;
       }),
     );
+    await page.context().close();
+  });
+
+  test("webhooks: create one, its secret shown once; a lifecycle event arrives signed; the delivery listed and sent again", async () => {
+    const page = await signedIn(b, s, operator);
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    await page.getByText("No webhooks").waitFor();
+    await page.getByRole("button", { name: "New webhook" }).click();
+    await page.waitForURL(/\/webhooks\/new$/);
+    await page.getByLabel("Endpoint URL").fill("crm.example.com/hooks");
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await page.locator("#webhook-url-error").getByText("Give an http:// or https:// URL").waitFor();
+    await page.getByLabel("Endpoint URL").fill(`http://127.0.0.1:${hook.address().port}/quasm-hooks`);
+    await page.getByRole("checkbox", { name: /quasm\.function\.created/ }).check();
+    // The server's own check, shown under the field it names.
+    await page.getByLabel(/Your own event types/).fill("order.*, not a type!");
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await page.locator("#webhook-types-error").waitFor();
+    await shot(page, "37-webhook-field-error");
+    await page.getByLabel(/Your own event types/).fill("order.*");
+    await page.getByLabel("Description (optional)").fill("Audit trail in the CRM");
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await page.waitForURL(/\/webhooks\/\d+$/);
+    const secret = await page.getByRole("textbox", { name: "Signing secret" }).inputValue();
+    assert.ok(secret.length >= 32, secret);
+    await page.getByText("Nothing sent yet").waitFor();
+    await shot(page, "38-webhook-created");
+
+    // A lifecycle event: the receiver gets it, signed with that secret.
+    await s.api(admin, "POST", "/functions", { name: "hooked", code: TWO_HANDLERS });
+    const mine = () => received.filter((r) => r.url === "/quasm-hooks");
+    await eventually("the webhook got quasm.function.created", async () => mine().length === 1);
+    const got = mine()[0];
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]+)$/.exec(got.headers["quasm-signature"] ?? "") ?? [];
+    assert.equal(v1, createHmac("sha256", secret).update(`${t}.${got.body}`).digest("hex"), "Quasm-Signature verifies with the secret shown");
+    assert.equal(JSON.parse(got.body).type, "quasm.function.created");
+
+    // Listed with its status; sent again on request.
+    await page.getByRole("button", { name: "I have copied it" }).click();
+    await page.getByRole("button", { name: "Refresh" }).click();
+    const rows = page.getByRole("table", { name: "Deliveries" }).getByRole("row");
+    await eventually("the delivery succeeded", async () => /quasm\.function\.created[\s\S]*succeeded/.test((await rows.nth(1).textContent()) ?? ""));
+    await shot(page, "39-webhook-deliveries");
+    await page.getByRole("button", { name: /Send delivery \d+ again/ }).first().click();
+    await page.getByText(/queued again as delivery/).waitFor();
+    await eventually("the event sent again", async () => mine().length === 2);
+    assert.equal(mine()[1].headers["quasm-event-id"], mine()[0].headers["quasm-event-id"], "the same event");
+    assert.notEqual(mine()[1].headers["quasm-delivery-id"], mine()[0].headers["quasm-delivery-id"], "a new delivery");
+
+    // The list names it.
+    await page.getByRole("link", { name: "Webhooks" }).first().click();
+    await page.getByRole("table", { name: "Webhooks" }).getByText("quasm.function.created").waitFor();
+    await shot(page, "40-webhooks-list");
     await page.context().close();
   });
 });
