@@ -14,6 +14,7 @@ use crate::client::{ApiError, Client};
 use crate::data_sources::{FunctionDataSource, FunctionsDataSource};
 use crate::resources::{
     AlertRuleResource, ApiKeyResource, FunctionResource, RouteResource, ScheduleResource, SubscriptionResource,
+    WebhookResource,
 };
 use crate::shared::{attrs, optional, sensitive, string, Shared, Str};
 
@@ -149,6 +150,7 @@ impl Provider for QuasmProvider {
         m.insert("subscription".into(), Box::new(SubscriptionResource(s.clone())));
         m.insert("alert_rule".into(), Box::new(AlertRuleResource(s.clone())));
         m.insert("api_key".into(), Box::new(ApiKeyResource(s.clone())));
+        m.insert("webhook".into(), Box::new(WebhookResource(s.clone())));
         Some(m)
     }
 

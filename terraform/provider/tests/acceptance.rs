@@ -637,5 +637,69 @@ async fn examples_are_valid() {
         assert_eq!(r.code, 0, "{}: {}", dir.display(), r.all());
         seen += 1;
     }
-    assert_eq!(seen, 4, "the four examples");
+    assert_eq!(seen, 5, "the five examples");
+}
+
+const WEBHOOK: &str = r#"
+resource "quasm_webhook" "audit" {
+  url         = "https://crm.example.com/hooks/quasm"
+  event_types = ["quasm.function.*", "order.paid"]
+  description = "DESCRIPTION"
+}
+
+output "secret" {
+  value     = quasm_webhook.audit.signing_secret
+  sensitive = true
+}
+"#;
+
+#[tokio::test]
+async fn webhook_lifecycle() {
+    let q = Quasm::start().await;
+    let ws = q.workspace();
+    ws.config(&WEBHOOK.replace("DESCRIPTION", "audit trail"));
+    let applied = ws.apply();
+    ws.assert_plan_empty();
+    let id = ws.state_attr("quasm_webhook.audit", "id").as_str().unwrap().to_owned();
+    let secret = ws.tf(&["output", "-raw", "secret"]).stdout.trim().to_owned();
+    assert!(secret.starts_with("whsec_"), "the generated signing secret is in the state: {secret:?}");
+    assert!(!applied.stdout.contains(&secret), "and never in plain output");
+    let w = q.ok("GET", &format!("/webhooks/{id}"), None).await;
+    assert_eq!(w["event_types"], json!(["quasm.function.*", "order.paid"]));
+    assert_eq!((w["enabled"].as_bool(), w["description"].as_str()), (Some(true), Some("audit trail")));
+
+    // Changed in place: same id, same secret.
+    ws.config(&WEBHOOK.replace("DESCRIPTION", "CRM audit trail"));
+    let plan = ws.assert_plan_changes();
+    assert!(plan.contains("quasm_webhook.audit will be updated in-place"), "{plan}");
+    ws.apply();
+    ws.assert_plan_empty();
+    assert_eq!(ws.state_attr("quasm_webhook.audit", "id"), id.as_str());
+    assert_eq!(ws.tf(&["output", "-raw", "secret"]).stdout.trim(), secret);
+    assert_eq!(q.ok("GET", &format!("/webhooks/{id}"), None).await["description"], "CRM audit trail");
+
+    // Drift made through the API shows, and is put back.
+    q.ok("PATCH", &format!("/webhooks/{id}"), Some(json!({"enabled": false, "event_types": ["x.y"]}))).await;
+    let plan = ws.assert_plan_changes();
+    assert!(plan.contains("enabled") && plan.contains("order.paid"), "{plan}");
+    ws.apply();
+    ws.assert_plan_empty();
+    let w = q.ok("GET", &format!("/webhooks/{id}"), None).await;
+    assert_eq!((w["enabled"].as_bool(), &w["event_types"]), (Some(true), &json!(["quasm.function.*", "order.paid"])));
+
+    // Imported into an empty state: a clean plan.
+    let ws2 = q.workspace();
+    ws2.config(&WEBHOOK.replace("DESCRIPTION", "CRM audit trail"));
+    ws2.import("quasm_webhook.audit", &id);
+    ws2.assert_plan_empty();
+
+    // Deleted outside Terraform: planned for creation; destroy removes it.
+    q.ok("DELETE", &format!("/webhooks/{id}"), None).await;
+    let plan = ws.assert_plan_changes();
+    assert!(plan.contains("quasm_webhook.audit will be created"), "{plan}");
+    ws.apply();
+    ws.assert_plan_empty();
+    ws.destroy();
+    let hooks = q.ok("GET", "/webhooks", None).await;
+    assert_eq!(hooks["webhooks"].as_array().map(|a| a.len()).unwrap_or(0), 0, "{hooks}");
 }

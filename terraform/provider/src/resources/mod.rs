@@ -6,6 +6,7 @@ pub mod function;
 mod route;
 mod schedule;
 mod subscription;
+mod webhook;
 
 pub use alert_rule::AlertRuleResource;
 pub use api_key::ApiKeyResource;
@@ -13,3 +14,4 @@ pub use function::FunctionResource;
 pub use route::RouteResource;
 pub use schedule::ScheduleResource;
 pub use subscription::SubscriptionResource;
+pub use webhook::WebhookResource;
