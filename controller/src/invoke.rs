@@ -134,12 +134,10 @@ impl Controller {
             record.error = result.error.as_ref().map(|e| serde_json::to_value(e).expect("error serialises"));
             match mode {
                 Record::Durable => self.finish_record(record).await?,
-                Record::Sampled { wait, .. } => {
-                    self.recorder().push(record).await;
-                    if wait {
-                        self.recorder().flush().await;
-                    }
-                }
+                Record::Sampled { visible: false, .. } => self.recorder().push(record).await,
+                // Not waiting for the write keeps invokes off the recorder's
+                // latency (a COPY batch of route traffic may be ahead).
+                Record::Sampled { visible: true, .. } => self.recorder().push_visible(record).await,
             }
         }
         Ok(Outcome { execution_id: id, version: deployed.version, result })
