@@ -133,6 +133,18 @@ settings! {
     smtp_url: String => "QUASM_SMTP_URL";
     /// Sender of alert emails [default: quasm@localhost].
     smtp_from: String => "QUASM_SMTP_FROM";
+    /// Idle sandboxes kept hot (pages mapped, no page faults on their next
+    /// call) across all functions [default: 64].
+    sandbox_hot_max: usize => "QUASM_SANDBOX_HOT_MAX";
+    /// Idle sandboxes kept across all functions, hot and parked (parked:
+    /// memory given back, instance kept) [default: 1000].
+    sandbox_idle_max: usize => "QUASM_SANDBOX_IDLE_MAX";
+    /// Function versions kept loaded (their images); the least recently
+    /// used beyond this load again on their next call [default: 2000].
+    sandbox_versions_max: usize => "QUASM_SANDBOX_VERSIONS_MAX";
+    /// Seconds a loaded function version may stay unused before it is
+    /// dropped with its sandboxes [default: 300].
+    sandbox_idle_ttl_secs: u64 => "QUASM_SANDBOX_IDLE_TTL_SECS";
 }
 
 impl Settings {
@@ -155,6 +167,24 @@ impl Settings {
     /// Where the keys signing binding tokens live.
     pub fn binding_keys_dir(&self) -> PathBuf {
         self.keys_dir().join("bindings")
+    }
+
+    /// The sandbox pool's bounds: defaults with the `sandbox_*` settings over them.
+    pub fn pool(&self) -> quasm_runtime::PoolConfig {
+        let mut pool = quasm_runtime::PoolConfig::default();
+        if let Some(v) = self.sandbox_hot_max {
+            pool.max_hot_total = v;
+        }
+        if let Some(v) = self.sandbox_idle_max {
+            pool.max_idle_total = v;
+        }
+        if let Some(v) = self.sandbox_versions_max {
+            pool.max_versions = v.max(1);
+        }
+        if let Some(v) = self.sandbox_idle_ttl_secs {
+            pool.idle_ttl = std::time::Duration::from_secs(v.max(1));
+        }
+        pool
     }
 
     /// The service bindings: the file's `[bindings.NAME]` tables, with

@@ -81,9 +81,11 @@ async fn run(s: &Settings, db_url: String) -> anyhow::Result<ExitCode> {
     let runtime_config = quasm_runtime::RuntimeConfig {
         net: quasm_runtime::NetPolicy { allowed_addrs: s.fetch_allow_nets()? },
         bindings: Arc::new(bindings),
+        pool: s.pool(),
         ..Default::default()
     };
     let runtime = Arc::new(tokio::task::spawn_blocking(move || quasm_runtime::Runtime::new(runtime_config)).await??);
+    runtime.pool().spawn_sweeper();
     let mut cc = ControllerConfig::default();
     if let Some(v) = s.tenant_concurrency {
         cc.quotas.tenant_concurrency = v;
