@@ -121,6 +121,10 @@ settings! {
     shutdown_grace_secs: u64 => "QUASM_SHUTDOWN_GRACE_SECS";
     /// Tokio worker threads [default: one per core].
     workers: usize => "QUASM_WORKERS";
+    /// Threads that each accept, parse and run HTTP requests on a runtime
+    /// of their own (one listener each, SO_REUSEPORT), so a request stays
+    /// on one core; 0 serves on the shared runtime [default: 0].
+    http_threads: usize => "QUASM_HTTP_THREADS";
     /// Seconds after its last heartbeat a node is presumed dead and its
     /// schedule slots, event deliveries and runs are taken over [default: 15].
     node_lease_secs: u64 => "QUASM_NODE_LEASE_SECS";

@@ -55,7 +55,7 @@ impl Default for PoolConfig {
             max_idle_total: 1000,
             hot_per_version: 4,
             max_hot_total: 64,
-            hot_ttl: Duration::from_secs(10),
+            hot_ttl: Duration::from_secs(1),
             max_versions: 2000,
             idle_ttl: Duration::from_secs(300),
         }

@@ -122,6 +122,7 @@ async fn run(s: &Settings, db_url: String) -> anyhow::Result<ExitCode> {
             burst_seconds: None,
         },
         shutdown_grace: s.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(defaults.shutdown_grace),
+        http_threads: s.http_threads.unwrap_or(defaults.http_threads),
     };
     let scheme = if gw_config.tls.is_some() { "https" } else { "http" };
     let dev_cert = matches!(gw_config.tls, Some(quasm_gateway::tls::TlsSource::Dev { .. }));
