@@ -141,7 +141,7 @@ settings! {
     /// call) across all functions [default: 64].
     sandbox_hot_max: usize => "QUASM_SANDBOX_HOT_MAX";
     /// Idle sandboxes kept across all functions, hot and parked (parked:
-    /// memory given back, instance kept) [default: 1000].
+    /// memory given back, instance kept) [default: 2000].
     sandbox_idle_max: usize => "QUASM_SANDBOX_IDLE_MAX";
     /// Function versions kept loaded (their images); the least recently
     /// used beyond this load again on their next call [default: 2000].

@@ -52,7 +52,7 @@ impl Default for PoolConfig {
     fn default() -> Self {
         Self {
             max_idle_per_version: 16,
-            max_idle_total: 1000,
+            max_idle_total: 2000,
             hot_per_version: 4,
             max_hot_total: 64,
             hot_ttl: Duration::from_secs(1),
