@@ -135,8 +135,12 @@ async fn accept_loop(
                 // A bug in a handler answers 500 instead of dropping the connection.
                 let handled = std::panic::AssertUnwindSafe(route(&gw, req, peer, scheme)).catch_unwind().await;
                 Ok::<_, Infallible>(handled.unwrap_or_else(|_| {
-                    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the server log has the details")
-                        .into_response()
+                    Problem::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "internal error; the server log has the details",
+                    )
+                    .into_response()
                 }))
             }
         });

@@ -114,8 +114,9 @@ fn idle_sandboxes_are_bounded_overall_least_recently_used_first() {
 #[test]
 fn versions_beyond_the_bound_load_again_and_run_correctly() {
     let rt = runtime_with(quasm_runtime::PoolConfig { max_versions: 2, ..Default::default() });
-    let specs: Vec<_> =
-        (0..5).map(|i| spec(&rt, &format!("let n = 0; export default {{ run() {{ n++; return [{i}, n] }} }}"))).collect();
+    let specs: Vec<_> = (0..5)
+        .map(|i| spec(&rt, &format!("let n = 0; export default {{ run() {{ n++; return [{i}, n] }} }}")))
+        .collect();
     for _ in 0..3 {
         for (i, s) in specs.iter().enumerate() {
             assert_eq!(invoke(&rt, s, request(json!(null))).output, Some(json!([i, 1])));
