@@ -141,7 +141,10 @@ fn memfd_with(bytes: &[u8]) -> Result<File, SnapshotError> {
     // SAFETY: fd is a fresh, owned descriptor.
     let mut file = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
     file.set_len(bytes.len() as u64).map_err(SnapshotError::Write)?;
-    let chunk = page_size();
+    // Holes are left only for whole 64 KiB stretches of zeros: a write to
+    // a hole through a private mapping costs an extra page allocation and
+    // zeroing, so sparse zero pages among data are stored as data.
+    let chunk = 64 * 1024;
     let mut offset = 0;
     while offset < bytes.len() {
         let end = (offset + chunk).min(bytes.len());
@@ -256,16 +259,8 @@ impl Snapshot {
     pub unsafe fn reset(&self, base: *mut u8, current_len: usize) -> Result<ResetStats, SnapshotError> {
         let stats = match self.private_runs(base) {
             Some((runs, pages)) if pages <= MAX_PRIVATE_PAGES => {
-                let ps = page_size();
                 for &(start, n) in &runs {
-                    if self.layer.is_none() {
-                        let off = start * ps;
-                        std::ptr::copy_nonoverlapping(self.view.add(off), base.add(off), n * ps);
-                    } else {
-                        for p in start..start + n {
-                            std::ptr::copy_nonoverlapping(self.page(p), base.add(p * ps), ps);
-                        }
-                    }
+                    self.copy_back(base, start, n);
                 }
                 ResetStats { copied: pages, released: false }
             }
@@ -315,6 +310,40 @@ impl Snapshot {
             take(self.len / ps, (current_len - self.len) / ps);
         }
         Ok(Diff { pages, bytes, len: current_len.max(self.len) })
+    }
+
+    /// Copies image pages `start..start + n` to `base`: one copy per
+    /// stretch that lies contiguously in one source (the base's view or the
+    /// layer's).
+    ///
+    /// # Safety
+    /// `base[start * ps..(start + n) * ps]` must be writable and inside the
+    /// image's length.
+    unsafe fn copy_back(&self, base: *mut u8, start: usize, n: usize) {
+        let ps = page_size();
+        let Some(l) = &self.layer else {
+            std::ptr::copy_nonoverlapping(self.view.add(start * ps), base.add(start * ps), n * ps);
+            return;
+        };
+        let end = start + n;
+        let mut i = l.pages.partition_point(|&p| p < start);
+        let mut p = start;
+        while p < end {
+            if l.pages.get(i) == Some(&p) {
+                // Consecutive layer pages are consecutive in its file too.
+                let mut k = 1;
+                while p + k < end && l.pages.get(i + k) == Some(&(p + k)) {
+                    k += 1;
+                }
+                std::ptr::copy_nonoverlapping(self.view.add(i * ps), base.add(p * ps), k * ps);
+                p += k;
+                i += k;
+            } else {
+                let next = l.pages.get(i).map_or(end, |&q| q.min(end));
+                std::ptr::copy_nonoverlapping(l.base.view.add(p * ps), base.add(p * ps), (next - p) * ps);
+                p = next;
+            }
+        }
     }
 
     /// Builds the image `base` + `diff` as a layer over `base`: it keeps
