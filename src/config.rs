@@ -121,6 +121,10 @@ settings! {
     shutdown_grace_secs: u64 => "QUASM_SHUTDOWN_GRACE_SECS";
     /// Tokio worker threads [default: one per core].
     workers: usize => "QUASM_WORKERS";
+    /// Threads that each accept, parse and run HTTP requests on a runtime
+    /// of their own (one listener each, SO_REUSEPORT), so a request stays
+    /// on one core; 0 serves on the shared runtime [default: 0].
+    http_threads: usize => "QUASM_HTTP_THREADS";
     /// Seconds after its last heartbeat a node is presumed dead and its
     /// schedule slots, event deliveries and runs are taken over [default: 15].
     node_lease_secs: u64 => "QUASM_NODE_LEASE_SECS";
@@ -140,6 +144,18 @@ settings! {
     webhook_backoff_initial_ms: i32 => "QUASM_WEBHOOK_BACKOFF_INITIAL_MS";
     /// Longest wait between two webhook attempts [default: 21600000 (6 h)].
     webhook_backoff_max_ms: i32 => "QUASM_WEBHOOK_BACKOFF_MAX_MS";
+    /// Idle sandboxes kept hot (pages mapped, no page faults on their next
+    /// call) across all functions [default: 64].
+    sandbox_hot_max: usize => "QUASM_SANDBOX_HOT_MAX";
+    /// Idle sandboxes kept across all functions, hot and parked (parked:
+    /// memory given back, instance kept) [default: 2000].
+    sandbox_idle_max: usize => "QUASM_SANDBOX_IDLE_MAX";
+    /// Function versions kept loaded (their images); the least recently
+    /// used beyond this load again on their next call [default: 2000].
+    sandbox_versions_max: usize => "QUASM_SANDBOX_VERSIONS_MAX";
+    /// Seconds a loaded function version may stay unused before it is
+    /// dropped with its sandboxes [default: 300].
+    sandbox_idle_ttl_secs: u64 => "QUASM_SANDBOX_IDLE_TTL_SECS";
 }
 
 impl Settings {
@@ -162,6 +178,24 @@ impl Settings {
     /// Where the keys signing binding tokens live.
     pub fn binding_keys_dir(&self) -> PathBuf {
         self.keys_dir().join("bindings")
+    }
+
+    /// The sandbox pool's bounds: defaults with the `sandbox_*` settings over them.
+    pub fn pool(&self) -> quasm_runtime::PoolConfig {
+        let mut pool = quasm_runtime::PoolConfig::default();
+        if let Some(v) = self.sandbox_hot_max {
+            pool.max_hot_total = v;
+        }
+        if let Some(v) = self.sandbox_idle_max {
+            pool.max_idle_total = v;
+        }
+        if let Some(v) = self.sandbox_versions_max {
+            pool.max_versions = v.max(1);
+        }
+        if let Some(v) = self.sandbox_idle_ttl_secs {
+            pool.idle_ttl = std::time::Duration::from_secs(v.max(1));
+        }
+        pool
     }
 
     /// The service bindings: the file's `[bindings.NAME]` tables, with

@@ -282,6 +282,33 @@ async fn functions_versions_invocations_and_history() {
     }
 }
 
+/// A sync invoke does not wait for its execution record to be written,
+/// yet the id it returns answers at once with the whole outcome, a list
+/// shows it, and another tenant still cannot see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoke_execution_id_answers_at_once() {
+    let s = Server::new(&[]).await;
+    let admin = s.token("acme", &["admin"]);
+    s.ok("POST", "/functions", &admin, Some(json!({"name": "echo", "code": code(1)})), 201).await;
+    let mut ids = Vec::new();
+    for n in 0..20 {
+        let r = invoke(&s, &admin, "echo", json!({"n": n})).await;
+        let id = r["execution_id"].as_str().expect("execution_id").to_owned();
+        let e = s.ok("GET", &format!("/executions/{id}"), &admin, None, 200).await;
+        assert_eq!((e["status"].as_str(), &e["input"], &e["output"]), (Some("ok"), &json!({"n": n}), &r["output"]));
+        assert_eq!(e["logs"][0]["message"], format!("v1 got {{\"n\":{n}}}"), "{e}");
+        assert_eq!((e["trigger"].as_str(), e["started_by"].as_str()), (Some("invoke"), Some("cli")), "{e}");
+        ids.push(id);
+    }
+    let list = s.ok("GET", "/executions?function=echo&limit=100", &admin, None, 200).await;
+    let listed: HashSet<&str> =
+        list["executions"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert!(ids.iter().all(|id| listed.contains(id.as_str())), "{list}");
+    let other = s.token("globex", &["admin"]);
+    let r = s.call("GET", &format!("/executions/{}", ids[0]), Some(&other), None).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_are_write_only_and_encrypted_at_rest() {
     let s = Server::new(&[]).await;

@@ -120,9 +120,11 @@ pub struct HttpRoute {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Record {
     /// Errors always, successes at the function's sample rate (or this
-    /// override); written in batches. With `wait`, the call returns only
-    /// once its record is written.
-    Sampled { rate: Option<f32>, wait: bool },
+    /// override); written in batches. With `visible`, the caller is handed
+    /// the execution id: until its batch is written, this node answers
+    /// `GET /executions/{id}` from the recorder's queue (the call does not
+    /// wait for the write).
+    Sampled { rate: Option<f32>, visible: bool },
     /// Written before the run starts and updated after: never lost.
     Durable,
 }
@@ -175,16 +177,17 @@ impl Call {
         let HttpRoute { route_id, params, user, original_url, sample_rate } = route;
         let caller = user.as_ref().map(|u| u.id.clone());
         let trigger = TriggerContext::Http { route_id, params, caller, original_url };
-        let record = Record::Sampled { rate: sample_rate, wait: false };
+        let record = Record::Sampled { rate: sample_rate, visible: false };
         let mut call = Self::new(tenant.into(), function.into(), trigger, HandlerKind::Fetch, record);
         call.request = Some(request);
         call.user = user;
         call
     }
 
-    /// `POST .../invoke`: `handler` with `input`. Always recorded, and
-    /// written before the call returns so the returned id can be fetched at
-    /// once (an async invoke turns durable, see `Invoker::invoke_async`).
+    /// `POST .../invoke`: `handler` with `input`. Always recorded; the
+    /// returned id can be fetched at once (from the recorder's queue until
+    /// the record is written; an async invoke turns durable, see
+    /// `Invoker::invoke_async`).
     pub fn invoke(
         tenant: impl Into<String>,
         function: impl Into<String>,
@@ -193,7 +196,7 @@ impl Call {
         input: Value,
     ) -> Self {
         let trigger = TriggerContext::Invoke { caller: user.id.clone() };
-        let record = Record::Sampled { rate: Some(1.0), wait: true };
+        let record = Record::Sampled { rate: Some(1.0), visible: true };
         let mut call = Self::new(tenant.into(), function.into(), trigger, handler, record);
         call.input = input;
         call.user = Some(user);
@@ -237,7 +240,7 @@ impl Call {
         input: Value,
     ) -> Self {
         let trigger = TriggerContext::Event { event_id, attempt };
-        let record = Record::Sampled { rate: Some(1.0), wait: false };
+        let record = Record::Sampled { rate: Some(1.0), visible: false };
         let mut call = Self::new(tenant.into(), function.into(), trigger, HandlerKind::Event, record);
         call.input = input;
         call

@@ -164,10 +164,16 @@ enum Msg {
     Flush(oneshot::Sender<()>),
 }
 
+/// Records queued but not written yet whose ids were handed to callers
+/// (invokes), so this node can show them before their batch is written.
+/// An entry leaves once its batch is committed (or given up on).
+type Unwritten = std::sync::Arc<parking_lot::Mutex<std::collections::HashMap<Uuid, ExecutionRecord>>>;
+
 /// Writes execution records in batches. Cloning shares the queue.
 #[derive(Clone)]
 pub struct Recorder {
     tx: mpsc::Sender<Msg>,
+    unwritten: Unwritten,
 }
 
 impl Recorder {
@@ -178,13 +184,33 @@ impl Recorder {
         metrics: std::sync::Arc<Metrics>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
-        tokio::spawn(write_loop(rx, db, blobs, config.batch_size.max(1), metrics));
-        Self { tx }
+        let unwritten = Unwritten::default();
+        tokio::spawn(write_loop(rx, db, blobs, config.batch_size.max(1), metrics, unwritten.clone()));
+        Self { tx, unwritten }
     }
 
     /// Queues a record; waits only when the queue is full.
     pub async fn push(&self, record: ExecutionRecord) {
         let _ = self.tx.send(Msg::Record(Box::new(record))).await;
+    }
+
+    /// Queues a record whose id the caller gets back: until it is written,
+    /// [`Recorder::unwritten`] finds it.
+    pub async fn push_visible(&self, record: ExecutionRecord) {
+        self.unwritten.lock().insert(record.id, record.clone());
+        self.push(record).await;
+    }
+
+    /// Whether a record of `tenant` pushed with [`Recorder::push_visible`]
+    /// is still waiting to be written.
+    pub fn has_unwritten(&self, tenant: &str) -> bool {
+        self.unwritten.lock().values().any(|r| r.tenant == tenant)
+    }
+
+    /// The record `id` if it was pushed with [`Recorder::push_visible`] and
+    /// its batch is not written yet.
+    pub fn unwritten(&self, id: Uuid) -> Option<ExecutionRecord> {
+        self.unwritten.lock().get(&id).cloned()
     }
 
     /// Returns once everything queued before it is written.
@@ -202,6 +228,7 @@ async fn write_loop(
     blobs: std::sync::Arc<dyn BlobStore>,
     batch_size: usize,
     metrics: std::sync::Arc<Metrics>,
+    unwritten: Unwritten,
 ) {
     let mut batch: Vec<ExecutionRecord> = Vec::with_capacity(batch_size);
     let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
@@ -220,6 +247,14 @@ async fn write_loop(
         metrics.record_queue_depth.set(rx.len() as i64);
         if !batch.is_empty() {
             write_resilient(&db, &*blobs, &mut batch, &metrics).await;
+            // Committed (or dropped for good): readers go to the database now.
+            let mut unwritten = unwritten.lock();
+            if !unwritten.is_empty() {
+                for r in &batch {
+                    unwritten.remove(&r.id);
+                }
+            }
+            drop(unwritten);
             batch.clear();
         }
         for w in waiters.drain(..) {
@@ -510,6 +545,11 @@ impl Executions {
         if !(1..=1000).contains(&limit) {
             return Err(ControllerError::invalid("limit", "must be between 1 and 1000"));
         }
+        // A list shows the invokes this node already answered: it waits
+        // for their batch (the invokes themselves did not).
+        if self.recorder().has_unwritten(tenant) {
+            self.recorder().flush().await;
+        }
         let db = self.core.db().await?;
         let rows = db
             .query(
@@ -529,15 +569,30 @@ impl Executions {
         Ok(ExecutionPage { executions, next_cursor })
     }
 
+    /// One execution. An invoke's record is answered from this node's
+    /// recorder queue until it is written; another node finds it once its
+    /// batch is committed, and waits briefly for that (see
+    /// [`UNWRITTEN_GRACE`]) before answering 404 for a recent id.
     pub async fn get(&self, tenant: &str, id: Uuid) -> Result<Execution> {
-        let db = self.core.db().await?;
-        let row = db
-            .query_opt(
-                &format!("SELECT {SUMMARY}, input, input_key, output, output_key, logs FROM executions WHERE tenant_id = $1 AND id = $2"),
-                &[&tenant, &id],
-            )
-            .await?
-            .ok_or_else(|| ControllerError::not_found("execution", id.to_string()))?;
+        if let Some(r) = self.recorder().unwritten(id).filter(|r| r.tenant == tenant) {
+            return Ok(from_record(r));
+        }
+        let mut waits = UNWRITTEN_GRACE.iter();
+        let row = loop {
+            let db = self.core.db().await?;
+            let row = db
+                .query_opt(
+                    &format!("SELECT {SUMMARY}, input, input_key, output, output_key, logs FROM executions WHERE tenant_id = $1 AND id = $2"),
+                    &[&tenant, &id],
+                )
+                .await?;
+            drop(db);
+            match (row, waits.next()) {
+                (Some(row), _) => break row,
+                (None, Some(wait)) if recently_created(id) => tokio::time::sleep(*wait).await,
+                (None, _) => return Err(ControllerError::not_found("execution", id.to_string())),
+            }
+        };
         let mut e = from_row(&row, true);
         // Columns after SUMMARY (0..=14): input 15, input_key 16, output 17, output_key 18, logs 19.
         for (value, key) in [(&mut e.input, row.get::<_, Option<String>>(16)), (&mut e.output, row.get(18))] {
@@ -548,6 +603,51 @@ impl Executions {
             }
         }
         Ok(e)
+    }
+}
+
+/// How long, in steps, a lookup of a recent id that no row answers yet
+/// waits for the recorder of the node that ran it (its batch may be
+/// queued behind others): about 1 s in all.
+const UNWRITTEN_GRACE: [Duration; 5] = [
+    Duration::from_millis(25),
+    Duration::from_millis(75),
+    Duration::from_millis(150),
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+];
+
+/// Whether `id` (a v7 UUID, as execution ids are) names an execution
+/// created recently enough that its record may still be on its way: within
+/// the longest wall-clock limit a call may run plus a minute.
+fn recently_created(id: Uuid) -> bool {
+    let Some((secs, _)) = id.get_timestamp().map(|t| t.to_unix()) else { return false };
+    let age = Utc::now().timestamp() - secs as i64;
+    (-60..=16 * 60).contains(&age)
+}
+
+/// An execution from a record not written yet (same fields as a row).
+fn from_record(r: ExecutionRecord) -> Execution {
+    let ms = |v: Option<i64>| v.map(|v| v as f64 / 1000.0);
+    Execution {
+        id: r.id,
+        function: r.function_name,
+        version: r.version,
+        trigger: r.trigger.to_owned(),
+        trigger_ref: r.trigger_ref,
+        status: r.status.to_owned(),
+        created_at: r.created_at,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        duration_ms: ms(r.duration_us),
+        cpu_time_ms: ms(r.cpu_time_us),
+        peak_memory_bytes: r.peak_memory_bytes,
+        input: r.input,
+        output: r.output,
+        logs: Some(r.logs),
+        logs_truncated: r.logs_truncated,
+        error: r.error,
+        started_by: r.started_by,
     }
 }
 

@@ -168,12 +168,10 @@ impl Invoker {
             record.error = result.error.as_ref().map(|e| serde_json::to_value(e).expect("error serialises"));
             match mode {
                 Record::Durable => self.executions.finish_record(record).await?,
-                Record::Sampled { wait, .. } => {
-                    self.executions.recorder().push(record).await;
-                    if wait {
-                        self.executions.recorder().flush().await;
-                    }
-                }
+                Record::Sampled { visible: false, .. } => self.executions.recorder().push(record).await,
+                // Not waiting for the write keeps invokes off the recorder's
+                // latency (a COPY batch of route traffic may be ahead).
+                Record::Sampled { visible: true, .. } => self.executions.recorder().push_visible(record).await,
             }
         }
         Ok(Outcome { execution_id: id, version: deployed.version, result })

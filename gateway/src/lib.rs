@@ -41,6 +41,11 @@ pub struct GatewayConfig {
     pub rate_limits: ratelimit::RateLimitConfig,
     /// How long shutdown waits for requests in flight.
     pub shutdown_grace: Duration,
+    /// Threads that each accept, parse and run requests on their own
+    /// single-threaded runtime (one listener each, `SO_REUSEPORT`), so a
+    /// request stays on one core from accept to response; 0 serves on the
+    /// process's shared runtime.
+    pub http_threads: usize,
 }
 
 impl Default for GatewayConfig {
@@ -51,6 +56,7 @@ impl Default for GatewayConfig {
             max_body_bytes: 10 * 1024 * 1024,
             rate_limits: Default::default(),
             shutdown_grace: Duration::from_secs(30),
+            http_threads: 0,
         }
     }
 }

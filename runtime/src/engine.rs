@@ -227,7 +227,7 @@ impl Engine {
         let diff = inst.diff(&self.base)?;
         let template = Arc::new(Template::new(memory_limit_bytes, load_logs));
         let (base, t) = (self.base.clone(), template.clone());
-        build_in_background(Box::new(move || t.fill(base.compose(&diff).map_err(|e| e.to_string()))));
+        build_in_background(Box::new(move || t.fill(Snapshot::layer(&base, &diff).map_err(|e| e.to_string()))));
         Ok((template, inst))
     }
 

@@ -51,6 +51,8 @@ pub struct Instance {
     snapshot: Option<Arc<Snapshot>>,
     /// Set after a trap: the guest's state (stack pointer, heap) is unknown.
     pub(crate) poisoned: bool,
+    /// Set while parked (see [`Instance::park`]): the snapshot is not mapped.
+    pub(crate) parked: bool,
     /// Time spent executing inside the guest since the last reset of the counter.
     pub(crate) guest_time: Duration,
 }
@@ -112,6 +114,7 @@ impl Instance {
             in_cap: u32::from_le_bytes(cap) as usize,
             snapshot: None,
             poisoned: false,
+            parked: false,
             guest_time: Duration::ZERO,
         })
     }
@@ -198,14 +201,27 @@ impl Instance {
         Ok(())
     }
 
-    /// Resets to the snapshot and gives back all memory (for sandboxes that
-    /// will wait in the pool behind hotter ones).
-    pub(crate) fn reset_cold(&mut self) -> Result<(), RuntimeError> {
-        let snap = self.snapshot.clone().ok_or_else(|| RuntimeError::Internal("reset without a snapshot".into()))?;
-        // SAFETY: mapped by map_snapshot; no guest code is running.
-        unsafe { snap.release_all(self.base(), self.mem_len()) }.map_err(|e| RuntimeError::Internal(e.to_string()))?;
+    /// Parks the sandbox on `image` (its version's image): its memory and
+    /// the image's mappings are given back, so a parked sandbox costs only
+    /// its wasmer instance. [`Instance::unpark`] maps the image again, which
+    /// also resets any state (warm sandboxes lose theirs).
+    pub(crate) fn park(&mut self, image: Arc<Snapshot>) -> Result<(), RuntimeError> {
+        // SAFETY: the memory is this sandbox's and no guest code runs.
+        unsafe { Snapshot::unmap(self.base(), self.mem_len()) }.map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        self.snapshot = Some(image);
+        self.parked = true;
         self.clear_host_state();
-        self.poisoned = false;
+        Ok(())
+    }
+
+    /// Maps the image of a parked sandbox again: it is as fresh as a reset
+    /// one, its pages fault in as the next call touches them.
+    pub(crate) fn unpark(&mut self) -> Result<(), RuntimeError> {
+        let snap = self.snapshot.clone().ok_or_else(|| RuntimeError::Internal("unpark without a snapshot".into()))?;
+        // SAFETY: as in map_snapshot; the memory is at least the image long
+        // (it held the image before it was parked).
+        unsafe { snap.map_over(self.base()) }.map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        self.parked = false;
         Ok(())
     }
 

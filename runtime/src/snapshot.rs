@@ -23,7 +23,7 @@ use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use thiserror::Error;
 
@@ -39,14 +39,33 @@ pub enum SnapshotError {
     Reset(std::io::Error),
 }
 
-/// An immutable linear-memory image.
+/// An immutable linear-memory image: either a whole image (the base
+/// snapshot) or a layer over one (a version's image: only the pages its
+/// loading changed, so versions share every other page with the base).
 #[derive(Debug)]
 pub struct Snapshot {
+    /// The image's own pages: all of them, or a layer's changed pages one
+    /// after another.
     file: File,
     /// Length of the image in bytes: a whole number of wasm pages.
     len: usize,
-    /// A read-only shared view of the image: the source of resets.
+    /// A read-only shared view of `file` (`view_len` bytes; none when the
+    /// file is empty): the source of resets.
     view: *const u8,
+    view_len: usize,
+    layer: Option<Layer>,
+}
+
+/// How a version's image is made of its base and its own pages.
+#[derive(Debug)]
+struct Layer {
+    base: Arc<Snapshot>,
+    /// OS page indexes of the image held in the layer's file, ascending;
+    /// `pages[i]` is the file's page `i`.
+    pages: Vec<usize>,
+    /// Runs of consecutive such pages: (first image page, count, first file
+    /// page); each is one mapping over the base.
+    runs: Vec<(usize, usize, usize)>,
 }
 
 // SAFETY: `view` is a read-only mapping owned by the snapshot and unmapped
@@ -56,10 +75,17 @@ unsafe impl Sync for Snapshot {}
 
 impl Drop for Snapshot {
     fn drop(&mut self) {
-        // SAFETY: mapped in `capture` with this length.
-        unsafe { libc::munmap(self.view as *mut libc::c_void, self.len) };
+        if self.view_len > 0 {
+            // SAFETY: mapped in `from_file` with this length.
+            unsafe { libc::munmap(self.view as *mut libc::c_void, self.view_len) };
+        }
     }
 }
+
+/// Unchanged pages between two changed ones that a layer takes in anyway
+/// (copied from the base) when the gap is this small: each run of a layer
+/// is one mapping per sandbox, and the kernel limits mappings per process.
+const LAYER_MERGE_GAP: usize = 4;
 
 /// Private pages kept mapped per sandbox before a reset releases them.
 const MAX_PRIVATE_PAGES: usize = 512;
@@ -104,39 +130,76 @@ fn page_size() -> usize {
     *SIZE.get_or_init(|| unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize })
 }
 
+/// A memfd holding `bytes`; pages that are all zero stay holes (they cost
+/// nothing and read back as zero).
+fn memfd_with(bytes: &[u8]) -> Result<File, SnapshotError> {
+    // SAFETY: the name is a valid C string; flags are plain constants.
+    let fd = unsafe { libc::memfd_create(c"quasm-snapshot".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(SnapshotError::Create(std::io::Error::last_os_error()));
+    }
+    // SAFETY: fd is a fresh, owned descriptor.
+    let mut file = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    file.set_len(bytes.len() as u64).map_err(SnapshotError::Write)?;
+    // Holes are left only for whole 64 KiB stretches of zeros: a write to
+    // a hole through a private mapping costs an extra page allocation and
+    // zeroing, so sparse zero pages among data are stored as data.
+    let chunk = 64 * 1024;
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let end = (offset + chunk).min(bytes.len());
+        let part = &bytes[offset..end];
+        if part.iter().any(|b| *b != 0) {
+            file.write_all_at(part, offset as u64).map_err(SnapshotError::Write)?;
+        }
+        offset = end;
+    }
+    file.flush().map_err(SnapshotError::Write)?;
+    Ok(file)
+}
+
 impl Snapshot {
     /// Captures `image` (a linear memory's bytes; its length is a multiple of
     /// the wasm page size, hence of the OS page size).
     pub fn capture(image: &[u8]) -> Result<Self, SnapshotError> {
-        // SAFETY: the name is a valid C string; flags are plain constants.
-        let fd = unsafe { libc::memfd_create(c"quasm-snapshot".as_ptr(), libc::MFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(SnapshotError::Create(std::io::Error::last_os_error()));
-        }
-        // SAFETY: fd is a fresh, owned descriptor.
-        let mut file = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        // Pages that are all zero stay holes in the memfd: they cost nothing
-        // and read back as zero.
-        file.set_len(image.len() as u64).map_err(SnapshotError::Write)?;
-        let chunk = 64 * 1024;
-        let mut offset = 0;
-        while offset < image.len() {
-            let end = (offset + chunk).min(image.len());
-            let part = &image[offset..end];
-            if part.iter().any(|b| *b != 0) {
-                file.write_all_at(part, offset as u64).map_err(SnapshotError::Write)?;
+        let file = memfd_with(image)?;
+        Self::from_file(file, image.len(), image.len(), None)
+    }
+
+    fn from_file(file: File, len: usize, view_len: usize, layer: Option<Layer>) -> Result<Self, SnapshotError> {
+        let view = if view_len == 0 {
+            std::ptr::null()
+        } else {
+            // SAFETY: a fresh read-only shared mapping of the memfd we own.
+            let view = unsafe {
+                libc::mmap(std::ptr::null_mut(), view_len, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0)
+            };
+            if view == libc::MAP_FAILED {
+                return Err(SnapshotError::Map(std::io::Error::last_os_error()));
             }
-            offset = end;
-        }
-        file.flush().map_err(SnapshotError::Write)?;
-        // SAFETY: a fresh read-only shared mapping of the memfd we own.
-        let view = unsafe {
-            libc::mmap(std::ptr::null_mut(), image.len(), libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0)
+            view as *const u8
         };
-        if view == libc::MAP_FAILED {
-            return Err(SnapshotError::Map(std::io::Error::last_os_error()));
+        Ok(Self { file, len, view, view_len, layer })
+    }
+
+    /// Bytes this image keeps of its own (a layer's changed pages, or the
+    /// whole image).
+    pub fn own_bytes(&self) -> usize {
+        self.view_len
+    }
+
+    /// The bytes of OS page `p` of the image.
+    fn page(&self, p: usize) -> *const u8 {
+        let ps = page_size();
+        // SAFETY (of the `add`s): `p` is a page of the image, so it lies in
+        // the base's view or, as `pages[i]`, at page `i` of the layer's view.
+        match &self.layer {
+            None => unsafe { self.view.add(p * ps) },
+            Some(l) => match l.pages.binary_search(&p) {
+                Ok(i) => unsafe { self.view.add(i * ps) },
+                Err(_) => l.base.page(p),
+            },
         }
-        Ok(Self { file, len: image.len(), view: view as *const u8 })
     }
 
     pub fn len(&self) -> usize {
@@ -155,12 +218,29 @@ impl Snapshot {
     /// static memory style never moves it), and nothing may run in it now.
     pub unsafe fn map_over(&self, base: *mut u8) -> Result<(), SnapshotError> {
         debug_assert_eq!(base as usize % page_size(), 0);
+        let Some(layer) = &self.layer else { return map_fixed(base, self.len, &self.file, 0) };
+        layer.base.map_over(base)?;
+        let ps = page_size();
+        for &(first, n, file_page) in &layer.runs {
+            map_fixed(base.add(first * ps), n * ps, &self.file, file_page * ps)?;
+        }
+        Ok(())
+    }
+
+    /// Gives back every page of a memory mapped by [`Snapshot::map_over`]
+    /// and its mappings: `base[..len]` becomes plain zeroed memory again
+    /// (one mapping), as it was before the image was mapped over it. For
+    /// sandboxes parked for a while: they cost neither memory nor mappings.
+    ///
+    /// # Safety
+    /// Same as [`Snapshot::reset`].
+    pub unsafe fn unmap(base: *mut u8, len: usize) -> Result<(), SnapshotError> {
         let p = libc::mmap(
             base.cast(),
-            self.len,
+            len,
             libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_FIXED,
-            self.file.as_raw_fd(),
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+            -1,
             0,
         );
         if p == libc::MAP_FAILED {
@@ -180,8 +260,7 @@ impl Snapshot {
         let stats = match self.private_runs(base) {
             Some((runs, pages)) if pages <= MAX_PRIVATE_PAGES => {
                 for &(start, n) in &runs {
-                    let off = start * page_size();
-                    std::ptr::copy_nonoverlapping(self.view.add(off), base.add(off), n * page_size());
+                    self.copy_back(base, start, n);
                 }
                 ResetStats { copied: pages, released: false }
             }
@@ -202,21 +281,11 @@ impl Snapshot {
         Ok(stats)
     }
 
-    /// Like [`Snapshot::reset`], but releases every page instead of copying
-    /// any back: a sandbox that may stay idle a while then costs almost no
-    /// memory, at the price of page faults on its next call.
-    ///
-    /// # Safety
-    /// Same as [`Snapshot::reset`].
-    pub unsafe fn release_all(&self, base: *mut u8, current_len: usize) -> Result<(), SnapshotError> {
-        release(base, current_len.max(self.len))
-    }
-
     /// Records how the memory at `base` (mapped from this snapshot, now
     /// `current_len` bytes long) differs from it: the pages that became
     /// private copies, plus everything grown past the image. Cheap (one
     /// pagemap read and a copy of the changed pages), so a new version can be
-    /// served before its own image exists; see [`Snapshot::compose`].
+    /// served before its own image exists; see [`Snapshot::layer`].
     ///
     /// # Safety
     /// `base` must have been mapped with this snapshot and hold
@@ -243,18 +312,78 @@ impl Snapshot {
         Ok(Diff { pages, bytes, len: current_len.max(self.len) })
     }
 
-    /// Builds the image `self` + `diff` as a new snapshot (the slow part of
-    /// loading a version: run it off the request path).
-    pub fn compose(&self, diff: &Diff) -> Result<Snapshot, SnapshotError> {
+    /// Copies image pages `start..start + n` to `base`: one copy per
+    /// stretch that lies contiguously in one source (the base's view or the
+    /// layer's).
+    ///
+    /// # Safety
+    /// `base[start * ps..(start + n) * ps]` must be writable and inside the
+    /// image's length.
+    unsafe fn copy_back(&self, base: *mut u8, start: usize, n: usize) {
         let ps = page_size();
-        // SAFETY: `view` maps `len` readable bytes for the snapshot's lifetime.
-        let base = unsafe { std::slice::from_raw_parts(self.view, self.len) };
-        let mut image = vec![0u8; diff.len];
-        image[..self.len].copy_from_slice(base);
-        for (i, p) in diff.pages.iter().enumerate() {
-            image[p * ps..(p + 1) * ps].copy_from_slice(&diff.bytes[i * ps..(i + 1) * ps]);
+        let Some(l) = &self.layer else {
+            std::ptr::copy_nonoverlapping(self.view.add(start * ps), base.add(start * ps), n * ps);
+            return;
+        };
+        let end = start + n;
+        let mut i = l.pages.partition_point(|&p| p < start);
+        let mut p = start;
+        while p < end {
+            if l.pages.get(i) == Some(&p) {
+                // Consecutive layer pages are consecutive in its file too.
+                let mut k = 1;
+                while p + k < end && l.pages.get(i + k) == Some(&(p + k)) {
+                    k += 1;
+                }
+                std::ptr::copy_nonoverlapping(self.view.add(i * ps), base.add(p * ps), k * ps);
+                p += k;
+                i += k;
+            } else {
+                let next = l.pages.get(i).map_or(end, |&q| q.min(end));
+                std::ptr::copy_nonoverlapping(l.base.view.add(p * ps), base.add(p * ps), (next - p) * ps);
+                p = next;
+            }
         }
-        Snapshot::capture(&image)
+    }
+
+    /// Builds the image `base` + `diff` as a layer over `base`: it keeps
+    /// only the changed pages (and small gaps between them, see
+    /// [`LAYER_MERGE_GAP`]); every other page is the base's, shared.
+    pub fn layer(base: &Arc<Snapshot>, diff: &Diff) -> Result<Snapshot, SnapshotError> {
+        assert!(base.layer.is_none(), "a layer is built over a whole image");
+        let ps = page_size();
+        let mut pages: Vec<usize> = Vec::with_capacity(diff.pages.len());
+        let mut bytes: Vec<u8> = Vec::with_capacity(diff.bytes.len());
+        for (i, &p) in diff.pages.iter().enumerate() {
+            if let Some(&last) = pages.last() {
+                if p > last + 1 && p - last - 1 <= LAYER_MERGE_GAP {
+                    for gap in last + 1..p {
+                        // SAFETY: gap pages lie below a changed page inside
+                        // the base image (growth past it is all in the diff).
+                        bytes.extend_from_slice(unsafe { std::slice::from_raw_parts(base.page(gap), ps) });
+                        pages.push(gap);
+                    }
+                }
+            }
+            pages.push(p);
+            bytes.extend_from_slice(&diff.bytes[i * ps..(i + 1) * ps]);
+        }
+        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+        for (i, &p) in pages.iter().enumerate() {
+            match runs.last_mut() {
+                Some((first, n, _)) if *first + *n == p => *n += 1,
+                _ => runs.push((p, 1, i)),
+            }
+        }
+        let file = memfd_with(&bytes)?;
+        let layer = Layer { base: base.clone(), pages, runs };
+        Snapshot::from_file(file, diff.len.max(base.len), bytes.len(), Some(layer))
+    }
+
+    /// How many mappings [`Snapshot::map_over`] makes.
+    #[cfg(test)]
+    pub fn mappings(&self) -> usize {
+        self.layer.as_ref().map_or(1, |l| 1 + l.runs.len())
     }
 
     /// Runs `(first page, count)` of pages that are private copies now, and
@@ -391,6 +520,26 @@ mod scan {
     }
 }
 
+/// Maps `file[offset..offset + len]` privately (copy-on-write) at `at`.
+///
+/// # Safety
+/// `at[..len]` must be page-aligned memory this sandbox owns and nothing
+/// runs in.
+unsafe fn map_fixed(at: *mut u8, len: usize, file: &File, offset: usize) -> Result<(), SnapshotError> {
+    let p = libc::mmap(
+        at.cast(),
+        len,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_FIXED,
+        file.as_raw_fd(),
+        offset as libc::off_t,
+    );
+    if p == libc::MAP_FAILED {
+        return Err(SnapshotError::Map(std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
 /// Drops the pages of `p[..len]`: a private mapping reads back its file's
 /// contents (or zeros past it) on the next access.
 ///
@@ -458,6 +607,50 @@ mod tests {
     }
 
     #[test]
+    fn a_layer_keeps_only_changed_pages_and_resets_from_both() {
+        let ps = page_size();
+        let page = 65536;
+        let base = Arc::new(Snapshot::capture(&vec![1u8; 4 * page]).unwrap());
+        let mem = Region::new(8 * page);
+        unsafe { base.map_over(mem.0).unwrap() };
+        // Loading changed pages 2, 4 (a gap of 1 is merged in) and 40, and
+        // grew the memory by one wasm page.
+        for p in [2, 4, 40] {
+            mem.bytes()[p * ps] = 9;
+        }
+        mem.bytes()[4 * page + 7] = 5;
+        let d = unsafe { base.diff(mem.0, 5 * page).unwrap() };
+        let layer = Snapshot::layer(&base, &d).unwrap();
+        assert_eq!(layer.len(), 5 * page);
+        let grown = page / ps;
+        assert_eq!(layer.own_bytes(), (3 + 1 + grown) * ps, "pages 2..=4, 40 and the grown wasm page");
+        assert_eq!(layer.mappings(), 1 + 3);
+
+        let sandbox = Region::new(8 * page);
+        unsafe { layer.map_over(sandbox.0).unwrap() };
+        let b = sandbox.bytes();
+        assert_eq!((b[0], b[2 * ps], b[3 * ps], b[4 * ps], b[40 * ps], b[41 * ps]), (1, 9, 1, 9, 9, 1));
+        assert_eq!((b[4 * page + 7], b[4 * page + 8]), (5, 0));
+        // Writes to base pages and to layer pages both reset to the image.
+        b[0] = 0;
+        b[2 * ps] = 0;
+        b[3 * ps] = 0;
+        b[40 * ps + 1] = 3;
+        b[4 * page + 7] = 0;
+        let stats = unsafe { layer.reset(sandbox.0, 5 * page).unwrap() };
+        assert_eq!(stats, ResetStats { copied: 5, released: false });
+        assert_eq!((b[0], b[2 * ps], b[3 * ps], b[40 * ps + 1], b[4 * page + 7]), (1, 9, 1, 1, 5));
+        // The base is untouched by all this.
+        assert_eq!(mem.bytes()[ps], 1);
+        let other = Region::new(8 * page);
+        unsafe { base.map_over(other.0).unwrap() };
+        assert_eq!(other.bytes()[2 * ps], 1);
+        // Unmapping gives back plain zeroed memory.
+        unsafe { Snapshot::unmap(sandbox.0, 5 * page).unwrap() };
+        assert_eq!(sandbox.bytes()[2 * ps], 0);
+    }
+
+    #[test]
     fn reset_restores_image_and_zeroes_growth() {
         let page = 65536;
         let mut image = vec![0u8; 2 * page];
@@ -486,7 +679,8 @@ mod tests {
         mem.bytes()[3 * page + 1] = 5;
         let d = unsafe { snap.diff(mem.0, 4 * page).unwrap() };
         assert!(d.pages() >= 2);
-        let composed = snap.compose(&d).unwrap();
+        let snap = Arc::new(snap);
+        let composed = Snapshot::layer(&snap, &d).unwrap();
         assert_eq!(composed.len(), 4 * page);
         let third = Region::new(4 * page);
         unsafe { composed.map_over(third.0).unwrap() };

@@ -112,6 +112,54 @@ fn idle_sandboxes_are_bounded_overall_least_recently_used_first() {
 }
 
 #[test]
+fn versions_beyond_the_bound_load_again_and_run_correctly() {
+    let rt = runtime_with(quasm_runtime::PoolConfig { max_versions: 2, ..Default::default() });
+    let specs: Vec<_> = (0..5)
+        .map(|i| spec(&rt, &format!("let n = 0; export default {{ run() {{ n++; return [{i}, n] }} }}")))
+        .collect();
+    for _ in 0..3 {
+        for (i, s) in specs.iter().enumerate() {
+            assert_eq!(invoke(&rt, s, request(json!(null))).output, Some(json!([i, 1])));
+        }
+        assert!(rt.pool().stats().versions <= 2, "{:?}", rt.pool().stats());
+    }
+}
+
+#[test]
+fn parked_sandboxes_start_fresh() {
+    // No hot sandboxes at all: every idle sandbox is parked (its memory
+    // given back) and maps its version's image again when it runs.
+    let rt = runtime_with(quasm_runtime::PoolConfig { max_hot_total: 0, ..Default::default() });
+    let s = spec(&rt, COUNTER);
+    let grow = spec(
+        &rt,
+        "export default { run(fill) { if (fill) { globalThis.big = new Uint8Array(4 << 20).fill(7); return 0 }
+           return new Uint8Array(4 << 20).reduce((a, b) => a + b, 0) } }",
+    );
+    for _ in 0..4 {
+        assert_eq!(invoke(&rt, &s, request(json!(null))).output, Some(json!([1, 1])));
+        assert_eq!(invoke(&rt, &grow, request(json!(true))).output, Some(json!(0)));
+        assert_eq!(invoke(&rt, &grow, request(json!(false))).output, Some(json!(0)));
+    }
+    let stats = rt.pool().stats();
+    assert_eq!(stats.hot_instances, 0, "{stats:?}");
+    assert!(stats.idle_instances >= 1, "{stats:?}");
+}
+
+#[test]
+fn hot_sandboxes_idle_past_their_ttl_are_parked() {
+    let rt = runtime_with(quasm_runtime::PoolConfig { hot_ttl: std::time::Duration::ZERO, ..Default::default() });
+    let s = spec(&rt, COUNTER);
+    for _ in 0..2 {
+        assert_eq!(invoke(&rt, &s, request(json!(null))).output, Some(json!([1, 1])));
+    }
+    assert!(rt.pool().stats().hot_instances >= 1, "{:?}", rt.pool().stats());
+    rt.pool().sweep();
+    assert_eq!(rt.pool().stats().hot_instances, 0, "{:?}", rt.pool().stats());
+    assert_eq!(invoke(&rt, &s, request(json!(null))).output, Some(json!([1, 1])));
+}
+
+#[test]
 fn concurrent_first_calls_of_a_new_version() {
     let rt = runtime();
     let s = spec(

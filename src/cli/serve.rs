@@ -81,9 +81,11 @@ async fn run(s: &Settings, db_url: String) -> anyhow::Result<ExitCode> {
     let runtime_config = quasm_runtime::RuntimeConfig {
         net: quasm_runtime::NetPolicy { allowed_addrs: s.fetch_allow_nets()? },
         bindings: Arc::new(bindings),
+        pool: s.pool(),
         ..Default::default()
     };
     let runtime = Arc::new(tokio::task::spawn_blocking(move || quasm_runtime::Runtime::new(runtime_config)).await??);
+    runtime.pool().spawn_sweeper();
     let mut cc = ControllerConfig::default();
     if let Some(v) = s.tenant_concurrency {
         cc.quotas.tenant_concurrency = v;
@@ -130,6 +132,7 @@ async fn run(s: &Settings, db_url: String) -> anyhow::Result<ExitCode> {
             burst_seconds: None,
         },
         shutdown_grace: s.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(defaults.shutdown_grace),
+        http_threads: s.http_threads.unwrap_or(defaults.http_threads),
     };
     let scheme = if gw_config.tls.is_some() { "https" } else { "http" };
     let dev_cert = matches!(gw_config.tls, Some(quasm_gateway::tls::TlsSource::Dev { .. }));
