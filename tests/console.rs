@@ -73,7 +73,17 @@ async fn stats_count_the_last_day_of_the_tenant() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_answers_its_pages_and_nothing_else() {
     let s = Server::new(&[]).await;
-    for p in ["/", "/functions", "/functions/f/versions", "/executions?status=error", "/dead-letters"] {
+    // Every page of the console's navigation (ui/src/App.tsx, NAV) can be
+    // reloaded or bookmarked, and so can a page below one.
+    let app = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/App.tsx")).unwrap();
+    let nav: Vec<String> = app
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("[\"/"))
+        .filter_map(|rest| rest.split('"').next().map(|p| format!("/{p}")))
+        .collect();
+    assert!(nav.len() >= 9 && nav.iter().any(|p| p == "/webhooks"), "{nav:?}");
+    let deep = ["/functions/f/versions", "/executions?status=error", "/webhooks/3"];
+    for p in nav.iter().map(String::as_str).chain(deep) {
         let r = s.send(s.request("GET", p)).await;
         assert_eq!(r.status, 200, "{p}: {}", r.text);
         assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"), "{p}");

@@ -18,7 +18,8 @@ struct Dist;
 /// The first path segments of the app's own pages (see ui/src/App.tsx):
 /// they answer `index.html`; any other unknown path stays a JSON 404, as
 /// API clients expect.
-const PAGES: [&str; 8] = ["", "functions", "executions", "dead-letters", "alerts", "api-keys", "audit", "settings"];
+const PAGES: [&str; 9] =
+    ["", "functions", "executions", "dead-letters", "alerts", "webhooks", "api-keys", "audit", "settings"];
 
 /// Assets whose names carry a content hash: never change, cache forever.
 const HASHED: &str = "assets/";
