@@ -156,6 +156,10 @@ settings! {
     /// Seconds a loaded function version may stay unused before it is
     /// dropped with its sandboxes [default: 300].
     sandbox_idle_ttl_secs: u64 => "QUASM_SANDBOX_IDLE_TTL_SECS";
+    /// Busy function versions whose image is flattened into one file of its
+    /// own (about 2 MiB each), which makes their fresh calls cheaper; 0
+    /// turns this off [default: 16].
+    sandbox_flat_max: usize => "QUASM_SANDBOX_FLAT_MAX";
 }
 
 impl Settings {
@@ -194,6 +198,9 @@ impl Settings {
         }
         if let Some(v) = self.sandbox_idle_ttl_secs {
             pool.idle_ttl = std::time::Duration::from_secs(v.max(1));
+        }
+        if let Some(v) = self.sandbox_flat_max {
+            pool.max_flat_versions = v;
         }
         pool
     }

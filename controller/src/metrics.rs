@@ -34,6 +34,7 @@ pub struct Metrics {
     pub throttled: Family<ReasonLabels, Counter>,
     pub pool_versions: Gauge,
     pub pool_idle_instances: Gauge,
+    pub pool_flat_versions: Gauge,
     pub record_queue_depth: Gauge,
     pub records_written: Counter,
 }
@@ -53,6 +54,7 @@ impl Metrics {
         let throttled = Family::<ReasonLabels, Counter>::default();
         let pool_versions = Gauge::default();
         let pool_idle_instances = Gauge::default();
+        let pool_flat_versions = Gauge::default();
         let record_queue_depth = Gauge::default();
         let records_written = Counter::default();
         let mut r = Registry::with_prefix("quasm");
@@ -61,6 +63,7 @@ impl Metrics {
         r.register("throttled", "Calls refused by a rate limit or concurrency quota", throttled.clone());
         r.register("pool_versions", "Function versions with sandboxes in the pool", pool_versions.clone());
         r.register("pool_idle_instances", "Idle sandboxes kept in the pool", pool_idle_instances.clone());
+        r.register("pool_flat_versions", "Busy function versions running on a flat image", pool_flat_versions.clone());
         r.register(
             "execution_record_queue_depth",
             "Execution records waiting to be written",
@@ -74,6 +77,7 @@ impl Metrics {
             throttled,
             pool_versions,
             pool_idle_instances,
+            pool_flat_versions,
             record_queue_depth,
             records_written,
         }
@@ -88,6 +92,7 @@ impl Metrics {
     pub fn render(&self, pool: quasm_runtime::PoolStats) -> String {
         self.pool_versions.set(pool.versions as i64);
         self.pool_idle_instances.set(pool.idle_instances as i64);
+        self.pool_flat_versions.set(pool.flat_versions as i64);
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry.lock()).expect("writing to a String");
         out

@@ -3,6 +3,7 @@
 //! code to bytecode, and builds per-version templates.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -117,6 +118,14 @@ pub(crate) struct EngineShared {
 pub struct Template {
     image: parking_lot::Mutex<Option<Result<Arc<Snapshot>, String>>>,
     ready: parking_lot::Condvar,
+    /// The image flattened into one file while the version is busy (see
+    /// [`Snapshot::flatten`] and `pool.rs`), with its share of the pool's
+    /// budget of such images.
+    flat: parking_lot::Mutex<Option<(Arc<Snapshot>, FlatShare)>>,
+    /// Set while a flat image is being built.
+    flattening: AtomicBool,
+    /// Fresh calls since the pool last looked: how busy the version is.
+    pub(crate) recent_calls: AtomicU32,
     pub memory_limit_bytes: u64,
     /// Logs the module's top-level code wrote while loading.
     pub load_logs: Vec<crate::result::LogEntry>,
@@ -124,7 +133,50 @@ pub struct Template {
 
 impl Template {
     fn new(memory_limit_bytes: u64, load_logs: Vec<crate::result::LogEntry>) -> Self {
-        Self { image: Default::default(), ready: Default::default(), memory_limit_bytes, load_logs }
+        Self {
+            image: Default::default(),
+            ready: Default::default(),
+            flat: Default::default(),
+            flattening: AtomicBool::new(false),
+            recent_calls: AtomicU32::new(0),
+            memory_limit_bytes,
+            load_logs,
+        }
+    }
+
+    /// The flat image, if the version has one now.
+    pub fn flat_image(&self) -> Option<Arc<Snapshot>> {
+        self.flat.lock().as_ref().map(|(image, _)| image.clone())
+    }
+
+    /// The image new and reset sandboxes should run on: the flat one if
+    /// there is one, else the layered one (if built).
+    pub fn best_image(&self) -> Option<Arc<Snapshot>> {
+        self.flat_image().or_else(|| self.try_snapshot())
+    }
+
+    /// Builds the flat image on the snapshot thread, holding `share` of the
+    /// budget meanwhile and for as long as the image is kept. Does nothing
+    /// if the version has one or is building one.
+    pub(crate) fn flatten_in_background(self: &Arc<Self>, share: FlatShare) {
+        if self.flat.lock().is_some() || self.flattening.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let t = self.clone();
+        build_in_background(Box::new(move || {
+            match t.try_snapshot().and_then(|image| image.flatten()) {
+                Some(Ok(flat)) => *t.flat.lock() = Some((Arc::new(flat), share)),
+                Some(Err(e)) => tracing::warn!("flattening a version's image failed: {e}"),
+                None => {}
+            }
+            t.flattening.store(false, Ordering::Release);
+        }));
+    }
+
+    /// Drops the flat image (sandboxes running on it keep it until their
+    /// next reset moves them back onto the layered image).
+    pub(crate) fn drop_flat(&self) {
+        self.flat.lock().take();
     }
 
     fn fill(&self, image: Result<Snapshot, String>) {
@@ -147,6 +199,26 @@ impl Template {
             Ok(s) => Ok(s.clone()),
             Err(e) => Err(RuntimeError::Internal(format!("building the version's snapshot failed: {e}"))),
         }
+    }
+}
+
+/// A place in the budget of flat images (`PoolConfig::max_flat_versions`):
+/// taken before one is built, given back when it is dropped.
+#[derive(Debug)]
+pub(crate) struct FlatShare(Arc<AtomicUsize>);
+
+impl FlatShare {
+    /// A share of `budget` (flat images counted now) if fewer than `max`
+    /// are taken.
+    pub(crate) fn take(budget: &Arc<AtomicUsize>, max: usize) -> Option<Self> {
+        budget.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1)).ok()?;
+        Some(Self(budget.clone()))
+    }
+}
+
+impl Drop for FlatShare {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -234,7 +306,10 @@ impl Engine {
     /// A new sandbox of a prepared version (waits for its image if it is
     /// still being built).
     pub fn instantiate(&self, template: &Template) -> Result<Instance, RuntimeError> {
-        let snapshot = template.snapshot()?;
+        let snapshot = match template.flat_image() {
+            Some(flat) => flat,
+            None => template.snapshot()?,
+        };
         let mut inst = Instance::new(&self.shared, template.memory_limit_bytes)?;
         inst.map_snapshot(snapshot)?;
         Ok(inst)

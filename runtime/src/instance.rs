@@ -183,9 +183,11 @@ impl Instance {
         st.load_logs.clear();
     }
 
-    /// True until the sandbox has been moved onto its version's own image.
-    pub(crate) fn on_base(&self, template_image: Option<&Arc<Snapshot>>) -> bool {
-        match (self.snapshot.as_ref(), template_image) {
+    /// True while the sandbox does not run on `image`, its version's current
+    /// image: it runs on the base image (a version's first sandbox), or on
+    /// the layered image while a flat one exists, or the other way round.
+    pub(crate) fn behind(&self, image: Option<&Arc<Snapshot>>) -> bool {
+        match (self.snapshot.as_ref(), image) {
             (Some(mine), Some(t)) => !Arc::ptr_eq(mine, t),
             _ => true,
         }

@@ -46,8 +46,9 @@ pub use host::services::{EventPublisher, MemoryEvents, Services};
 pub use host::{InvocationContext, InvocationObserver, InvocationUser};
 pub use invoke::{HttpRequest, InvokeRequest};
 pub use limits::{Limits, OperatorMaxima};
-pub use pool::{Pool, PoolConfig, PoolStats};
+pub use pool::{Pool, PoolConfig, PoolStats, FLATTEN_AFTER_CALLS};
 pub use result::{ErrorInfo, HttpResponse, InvocationResult, LogEntry, LogLevel, Status};
+pub use snapshot::reset_totals;
 
 /// Whether an invocation starts from the version's snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

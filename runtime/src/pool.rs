@@ -12,19 +12,26 @@
 //!   only the wasmer instance kept (no instantiation on their next call);
 //! - versions (templates with their sandboxes) are bounded too, least
 //!   recently used first, and dropped after an idle TTL; a dropped version
-//!   loads again from bytecode on its next call (a cold start).
+//!   loads again from bytecode on its next call (a cold start);
+//! - a busy version (at least [`FLATTEN_AFTER_CALLS`] fresh calls between
+//!   two sweeps) gets its image flattened into one file, up to
+//!   `max_flat_versions` of them: its sandboxes then map one file instead of
+//!   the base plus each run of the layer, which makes every reset and
+//!   instantiation cheaper; the flat image is dropped once the version's
+//!   sandboxes are all parked.
 //!
 //! Checkouts and checkins apply the bounds; a background thread (see
 //! [`Pool::spawn_sweeper`]) applies the TTLs.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::engine::{Engine, Template};
+use crate::engine::{Engine, FlatShare, Template};
 use crate::error::RuntimeError;
 use crate::instance::Instance;
 
@@ -46,7 +53,13 @@ pub struct PoolConfig {
     pub max_versions: usize,
     /// Versions unused this long are dropped with their sandboxes.
     pub idle_ttl: Duration,
+    /// Busy versions given a flat image (about 2 MiB each).
+    pub max_flat_versions: usize,
 }
+
+/// Fresh calls between two sweeps (about a second apart) that make a
+/// version busy enough for a flat image.
+pub const FLATTEN_AFTER_CALLS: u32 = 64;
 
 impl Default for PoolConfig {
     fn default() -> Self {
@@ -58,6 +71,7 @@ impl Default for PoolConfig {
             hot_ttl: Duration::from_secs(1),
             max_versions: 2000,
             idle_ttl: Duration::from_secs(300),
+            max_flat_versions: 16,
         }
     }
 }
@@ -162,11 +176,15 @@ pub struct PoolStats {
     pub versions: usize,
     pub idle_instances: usize,
     pub hot_instances: usize,
+    /// Versions with a flat image (or one being built).
+    pub flat_versions: usize,
 }
 
 pub struct Pool {
     inner: Arc<Mutex<Inner>>,
     config: PoolConfig,
+    /// Flat images kept or being built.
+    flat_budget: Arc<AtomicUsize>,
 }
 
 /// A sandbox checked out of the pool.
@@ -181,7 +199,7 @@ pub struct Lease {
 
 impl Pool {
     pub fn new(config: PoolConfig) -> Self {
-        Self { inner: Arc::new(Mutex::new(Inner::default())), config }
+        Self { inner: Arc::new(Mutex::new(Inner::default())), config, flat_budget: Default::default() }
     }
 
     /// Starts the thread that applies the TTLs ([`Pool::sweep`]) about once
@@ -275,11 +293,12 @@ impl Pool {
                 _ => return,
             }
         };
-        let image = template.try_snapshot();
         let r = if !hot {
-            // Parked on the version's image: a first sandbox still on the
-            // base image is dropped if that is not built yet.
-            match image {
+            // Parked on the version's layered image (never the flat one, so
+            // parked sandboxes do not keep a dropped flat image alive): a
+            // first sandbox still on the base image is dropped if that is
+            // not built yet.
+            match template.try_snapshot() {
                 Some(image) => instance.park(image),
                 None => return,
             }
@@ -287,16 +306,26 @@ impl Pool {
             // Warm sandboxes keep their state (a first sandbox stays on the
             // base image until it is reset or parked).
             Ok(())
-        } else if instance.on_base(image.as_ref()) {
-            // The first sandbox of a new version ran on the base image plus
-            // its own changes; resetting moves it onto the version's image
-            // once that is built, else it is dropped.
-            match image {
-                Some(image) => instance.adopt_snapshot(image),
-                None => return,
-            }
         } else {
-            instance.reset()
+            let calls = template.recent_calls.fetch_add(1, Ordering::Relaxed) + 1;
+            if calls == FLATTEN_AFTER_CALLS {
+                if let Some(share) = FlatShare::take(&self.flat_budget, self.config.max_flat_versions) {
+                    template.flatten_in_background(share);
+                }
+            }
+            let image = template.best_image();
+            if instance.behind(image.as_ref()) {
+                // The first sandbox of a new version ran on the base image
+                // plus its own changes, or the version's image changed
+                // (flattened, or back to layered): resetting moves it onto
+                // the current one, or drops it if none is built yet.
+                match image {
+                    Some(image) => instance.adopt_snapshot(image),
+                    None => return,
+                }
+            } else {
+                instance.reset()
+            }
         };
         if r.is_err() {
             return;
@@ -329,7 +358,12 @@ impl Pool {
 
     pub fn stats(&self) -> PoolStats {
         let inner = self.inner.lock();
-        PoolStats { versions: inner.slots.len(), idle_instances: inner.idle_total, hot_instances: inner.hot_total }
+        PoolStats {
+            versions: inner.slots.len(),
+            idle_instances: inner.idle_total,
+            hot_instances: inner.hot_total,
+            flat_versions: self.flat_budget.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -369,7 +403,21 @@ fn park_cold(inner: &mut Inner, ttl: Duration) {
     inner.hot_total -= parked;
 }
 
+/// Starts a new count of each version's fresh calls, and drops the flat
+/// images of versions no longer busy (every sandbox parked, unused for
+/// `ttl`): the budget goes to the versions busy now.
+fn demote_flat(inner: &mut Inner, ttl: Duration) {
+    let now = Instant::now();
+    for slot in inner.slots.values() {
+        slot.template.recent_calls.store(0, Ordering::Relaxed);
+        if slot.hot() == 0 && now.duration_since(slot.last_used) >= ttl {
+            slot.template.drop_flat();
+        }
+    }
+}
+
 fn sweep(inner: &mut Inner, config: &PoolConfig) {
     evict_expired(inner, config.idle_ttl);
     park_cold(inner, config.hot_ttl);
+    demote_flat(inner, config.hot_ttl);
 }

@@ -23,6 +23,7 @@ use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use thiserror::Error;
@@ -121,6 +122,16 @@ pub struct ResetStats {
     pub copied: usize,
     /// True when the private pages were released instead.
     pub released: bool,
+}
+
+/// Resets done and pages they copied back, process-wide: what a fresh call
+/// costs besides the guest (`quasm bench runtime` reports pages per call).
+static RESETS: AtomicU64 = AtomicU64::new(0);
+static RESET_PAGES: AtomicU64 = AtomicU64::new(0);
+
+/// (resets, pages copied back by them) since the process started.
+pub fn reset_totals() -> (u64, u64) {
+    (RESETS.load(Ordering::Relaxed), RESET_PAGES.load(Ordering::Relaxed))
 }
 
 fn page_size() -> usize {
@@ -278,6 +289,8 @@ impl Snapshot {
         if current_len > self.len {
             release(base.add(self.len), current_len - self.len)?;
         }
+        RESETS.fetch_add(1, Ordering::Relaxed);
+        RESET_PAGES.fetch_add(stats.copied as u64, Ordering::Relaxed);
         Ok(stats)
     }
 
@@ -378,6 +391,27 @@ impl Snapshot {
         let file = memfd_with(&bytes)?;
         let layer = Layer { base: base.clone(), pages, runs };
         Snapshot::from_file(file, diff.len.max(base.len), bytes.len(), Some(layer))
+    }
+
+    /// The same image in one file of its own: a layer's pages written over
+    /// a copy of its base. A sandbox maps it with one mapping instead of one
+    /// per run of the layer, and each mapping costs at instantiation and on
+    /// every reset (the pagemap walk visits mappings one by one), so busy
+    /// versions run on one (see `pool.rs`); it costs its own copy of every
+    /// page, about 2 MiB. `None` for an image that is one file already.
+    pub fn flatten(&self) -> Option<Result<Snapshot, SnapshotError>> {
+        let l = self.layer.as_ref()?;
+        let ps = page_size();
+        let mut bytes = vec![0u8; self.len];
+        // SAFETY: the base's view holds its whole image (`view_len == len`
+        // for a whole image) and layer page `i` is at `i * ps` of our view.
+        unsafe {
+            bytes[..l.base.len].copy_from_slice(std::slice::from_raw_parts(l.base.view, l.base.len));
+            for (i, &p) in l.pages.iter().enumerate() {
+                bytes[p * ps..(p + 1) * ps].copy_from_slice(std::slice::from_raw_parts(self.view.add(i * ps), ps));
+            }
+        }
+        Some(Snapshot::capture(&bytes))
     }
 
     /// How many mappings [`Snapshot::map_over`] makes.
@@ -648,6 +682,36 @@ mod tests {
         // Unmapping gives back plain zeroed memory.
         unsafe { Snapshot::unmap(sandbox.0, 5 * page).unwrap() };
         assert_eq!(sandbox.bytes()[2 * ps], 0);
+    }
+
+    #[test]
+    fn a_flattened_layer_is_the_same_image_in_one_mapping() {
+        let ps = page_size();
+        let page = 65536;
+        let base = Arc::new(Snapshot::capture(&vec![1u8; 4 * page]).unwrap());
+        assert!(base.flatten().is_none(), "a whole image is one file already");
+        let mem = Region::new(8 * page);
+        unsafe { base.map_over(mem.0).unwrap() };
+        for p in [2, 40] {
+            mem.bytes()[p * ps] = 9;
+        }
+        mem.bytes()[4 * page + 7] = 5;
+        let d = unsafe { base.diff(mem.0, 5 * page).unwrap() };
+        let layer = Snapshot::layer(&base, &d).unwrap();
+        let flat = layer.flatten().unwrap().unwrap();
+        assert_eq!((flat.len(), flat.mappings()), (layer.len(), 1));
+        let (x, y) = (Region::new(8 * page), Region::new(8 * page));
+        unsafe {
+            layer.map_over(x.0).unwrap();
+            flat.map_over(y.0).unwrap();
+        }
+        assert!(x.bytes()[..5 * page] == y.bytes()[..5 * page]);
+        // It resets like any whole image.
+        y.bytes()[40 * ps] = 0;
+        y.bytes()[ps] = 0;
+        let stats = unsafe { flat.reset(y.0, 5 * page).unwrap() };
+        assert_eq!(stats, ResetStats { copied: 2, released: false });
+        assert_eq!((y.bytes()[40 * ps], y.bytes()[ps]), (9, 1));
     }
 
     #[test]

@@ -183,3 +183,40 @@ fn user_code_cannot_reach_the_prelude_entry_points() {
     );
     assert_eq!(r.output, Some(json!(["undefined", []])), "{r:?}");
 }
+
+#[test]
+fn busy_versions_run_on_a_flat_image_and_stay_fresh() {
+    // One flat image at most: the first version busy enough takes it.
+    let rt = runtime_with(quasm_runtime::PoolConfig {
+        max_flat_versions: 1,
+        hot_ttl: std::time::Duration::ZERO,
+        ..Default::default()
+    });
+    let a = spec(&rt, COUNTER);
+    let b = spec(&rt, &format!("{COUNTER}\nglobalThis.other = 1;"));
+    let calls = quasm_runtime::FLATTEN_AFTER_CALLS as usize;
+    for _ in 0..calls {
+        assert_eq!(invoke(&rt, &a, request(json!(null))).output, Some(json!([1, 1])));
+    }
+    assert_eq!(rt.pool().stats().flat_versions, 1, "{:?}", rt.pool().stats());
+    // Sandboxes move onto the flat image at their next reset; every call
+    // still starts from the version's post-load state.
+    for _ in 0..calls * 2 {
+        assert_eq!(invoke(&rt, &a, request(json!(null))).output, Some(json!([1, 1])));
+        assert_eq!(invoke(&rt, &b, request(json!(null))).output, Some(json!([1, 1])));
+    }
+    assert_eq!(rt.pool().stats().flat_versions, 1, "the budget holds one: {:?}", rt.pool().stats());
+    // Once its sandboxes are parked (hot TTL zero), the version gives its
+    // flat image back (after the background build, if it is still running).
+    let mut left = usize::MAX;
+    for _ in 0..250 {
+        rt.pool().sweep();
+        left = rt.pool().stats().flat_versions;
+        if left == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(left, 0, "{:?}", rt.pool().stats());
+    assert_eq!(invoke(&rt, &a, request(json!(null))).output, Some(json!([1, 1])));
+}

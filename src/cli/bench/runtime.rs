@@ -103,11 +103,18 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
     let (warm_lat, warm_guest) = tokio.block_on(latency(&rt, &warm, calls))?;
 
     let fresh = FunctionSpec::new("bench/fresh/1", bytecode.clone());
+    let before = quasm_runtime::reset_totals();
     let (fresh_lat, fresh_guest) = tokio.block_on(latency(&rt, &fresh, calls))?;
+    let after = quasm_runtime::reset_totals();
+    // Pages a fresh call dirtied, which its reset copied back.
+    let fresh_pages = (after.1 - before.1) as f64 / (after.0 - before.0).max(1) as f64;
     // A trivial `fetch` handler (Request in, Response out), fresh state.
     let hello = rt.compile("export default { fetch(req) { return new Response('ok') } }", "hello.js")?;
+    let before = quasm_runtime::reset_totals();
     let (fetch_lat, fetch_guest) =
         tokio.block_on(latency_of(&rt, &FunctionSpec::new("bench/fetch/1", hello), calls, http_request))?;
+    let after = quasm_runtime::reset_totals();
+    let fetch_pages = (after.1 - before.1) as f64 / (after.0 - before.0).max(1) as f64;
 
     // Cold start: a version never seen before, from bytecode to first result
     // (the compiled guest is already cached by the engine).
@@ -195,8 +202,10 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
         "fresh_call_p50_us": round(percentile(&fresh_lat, 0.5)),
         "fresh_call_guest_p50_us": fresh_guest,
         "fresh_call_p99_us": round(percentile(&fresh_lat, 0.99)),
+        "fresh_call_pages_copied": round(fresh_pages),
         "fetch_call_p50_us": round(percentile(&fetch_lat, 0.5)),
         "fetch_call_guest_p50_us": fetch_guest,
+        "fetch_call_pages_copied": round(fetch_pages),
         "cold_start_p50_us": round(percentile(&cold, 0.5)),
         "cold_start_p99_us": round(percentile(&cold, 0.99)),
         "prepare_version_p50_us": round(percentile(&prepare, 0.5)),
