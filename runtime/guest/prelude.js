@@ -1056,6 +1056,7 @@ const camelKeys = o => {
   return r;
 };
 function bind(ns) {
+  clean();
   const d = ns && ns.default;
   if (typeof d === 'function') return freeze({ fn: d });
   if (d && typeof d === 'object' && KINDS.some(k => typeof d[k] === 'function')) return freeze({ obj: d });
@@ -1177,16 +1178,24 @@ function dispatch(kind, metaJson, body, desc) {
   if (kind === 1 && input && Array.isArray(input.headers)) input.headers = input.headers.map(p => [`${p[0]}`.toLowerCase(), `${p[1]}`]);
   return invoke(kind, input, body, desc, env, makeCtx(meta.ctx));
 }
-// The shim's form: the shim builds env and ctx natively (ctx already has
-// ExecutionContext.prototype) and parses only the input, which keeps a
-// trivial call to a few microseconds.
-function invoke(kind, input, body, desc, env, ctx) {
-  // A reused sandbox starts every invocation from a clean slate.
+// Per-invocation state back to empty: after loading (so images start
+// clean) and before each call of a reused (warm) sandbox.
+function clean() {
   if (timers.size) timers.clear();
   if (pending.size) pending = new Map();
   if (counts.size) counts.clear();
   if (marks.size) marks.clear();
+  if (warned.size) warned.clear();
   indent = '';
+}
+// The shim's form: the shim builds env and ctx natively (ctx already has
+// ExecutionContext.prototype) and parses only the input, which keeps a
+// trivial call to a few microseconds. flags: 1 the sandbox ran a call
+// since its image, 2 env holds service bindings (undefined: both). A fresh
+// call touches no state it need not: each object touched is a page to copy back.
+function invoke(kind, input, body, desc, env, ctx, flags) {
+  if (flags === undefined) flags = 3;
+  if (flags & 1) clean();
   t0 = -1; origin = -1;
   const name = KINDS[kind];
   if (!name) throw new TypeError(`unknown invocation kind ${kind}`);
@@ -1195,9 +1204,8 @@ function invoke(kind, input, body, desc, env, ctx) {
   if (typeof fn !== 'function' || (desc.sw && !swl[name]?.length))
     throw new TypeError(`function has no "${name}" handler${desc.sw ? ` (no addEventListener("${name}", ...) listener)` : ''}`);
   // Service bindings arrive as descriptors (objects; plain variables are strings).
-  for (const k in env) { const v = env[k]; if (v !== null && typeof v === 'object') env[k] = lazy('bindings').binding(k, v); }
+  if (flags & 2) for (const k in env) { const v = env[k]; if (v !== null && typeof v === 'object') env[k] = lazy('bindings').binding(k, v); }
   env.KV = KV; env.EVENTS = EVENTS;
-  if (warned.size) warned.clear();
   if (ctx.caller !== undefined) deprecate(ctx, 'caller', 'ctx.user.id');
   waits = [];
   const arg = kind === 0 ? input : kind === 1 ? incoming(input, body) : camelKeys(input);

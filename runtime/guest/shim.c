@@ -755,7 +755,10 @@ EXPORT("qz_load") int32_t qz_load(const uint8_t *bc, uint32_t len) {
 // which the prelude turns into the binding object), 's' (ctx string), 'n'
 // (ctx number) or 'j' (ctx JSON). Native construction avoids a JSON round
 // trip on every call.
+static int has_services; // set by build_bindings when env got a 'B' entry
+
 static int build_bindings(const uint8_t *p, uint32_t n, JSValue *env, JSValue *cx) {
+    has_services = 0;
     *env = JS_NewObject(ctx);
     *cx = JS_NewObjectProto(ctx, ctx_proto);
     uint32_t i = 0;
@@ -777,9 +780,10 @@ static int build_bindings(const uint8_t *p, uint32_t n, JSValue *env, JSValue *c
         switch (tag) {
         case 'E': case 's': val = JS_NewStringLen(ctx, v, vl); break;
         case 'n': val = JS_NewFloat64(ctx, strtod(v, NULL)); break;
-        case 'B': val = JS_ParseJSON(ctx, v, vl, "<binding>"); break;
-        case 'j': // an empty object (e.g. no route params) needs no parser
-            val = vl == 2 && v[0] == '{' && v[1] == '}' ? JS_NewObject(ctx) : JS_ParseJSON(ctx, v, vl, "<ctx>");
+        case 'B': val = JS_ParseJSON(ctx, v, vl, "<binding>"); has_services = 1; break;
+        case 'j': // an empty object (e.g. no route params) or null needs no parser
+            val = vl == 2 && v[0] == '{' && v[1] == '}' ? JS_NewObject(ctx)
+                  : vl == 4 && memcmp(v, "null", 4) == 0 ? JS_NULL : JS_ParseJSON(ctx, v, vl, "<ctx>");
             break;
         default: goto malformed;
         }
@@ -818,6 +822,10 @@ malformed:
 // Starts a handler. kind: 0 run, 1 fetch, 2 scheduled, 3 event. `input` is
 // followed by a NUL (input_len excludes it): for run, scheduled and event the
 // input or event as JSON, for fetch the request (see request_parts).
+// Calls since this sandbox's image was taken: 0 in every image, so a fresh
+// call (reset to the image) knows it starts clean and a warm one does not.
+static uint32_t calls_since_image;
+
 EXPORT("qz_call") int32_t qz_call(int32_t kind, const char *input, uint32_t input_len, const uint8_t *body,
                                   uint32_t body_len, const uint8_t *bind, uint32_t bind_len, uint64_t seed,
                                   uint32_t mem_limit) {
@@ -826,7 +834,7 @@ EXPORT("qz_call") int32_t qz_call(int32_t kind, const char *input, uint32_t inpu
     js_oom = 0;
     heap_peak = heap_break;
     call_kind = kind;
-    JSValue args[6];
+    JSValue args[7];
     args[0] = JS_NewInt32(ctx, kind);
     args[1] = kind == 1 ? request_parts(input, input_len)
               : input_len ? JS_ParseJSON(ctx, input, input_len, "<input>") : JS_NULL;
@@ -835,8 +843,9 @@ EXPORT("qz_call") int32_t qz_call(int32_t kind, const char *input, uint32_t inpu
     args[4] = JS_UNDEFINED;
     args[5] = JS_UNDEFINED;
     int bad = JS_IsException(args[1]) || build_bindings(bind, bind_len, &args[4], &args[5]) < 0;
-    JSValue p = bad ? JS_EXCEPTION : JS_Call(ctx, invoke_fn, quasm_obj, 6, args);
-    for (int i = 0; i < 6; i++) JS_FreeValue(ctx, args[i]);
+    args[6] = JS_NewInt32(ctx, (calls_since_image++ ? 1 : 0) | (has_services ? 2 : 0));
+    JSValue p = bad ? JS_EXCEPTION : JS_Call(ctx, invoke_fn, quasm_obj, 7, args);
+    for (int i = 0; i < 7; i++) JS_FreeValue(ctx, args[i]);
     if (JS_IsException(p)) return publish(fail_with_exception());
     JS_FreeValue(ctx, top_promise);
     top_promise = p;

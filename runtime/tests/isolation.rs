@@ -220,3 +220,24 @@ fn busy_versions_run_on_a_flat_image_and_stay_fresh() {
     assert_eq!(left, 0, "{:?}", rt.pool().stats());
     assert_eq!(invoke(&rt, &a, request(json!(null))).output, Some(json!([1, 1])));
 }
+
+#[test]
+fn every_call_starts_with_empty_per_call_state() {
+    // console.count, a timer set while loading: fresh calls start from an
+    // image taken after loading, warm ones reuse the sandbox; neither sees
+    // the load's timer or an earlier call's counts.
+    for isolation in [Isolation::Fresh, Isolation::Warm] {
+        let rt = runtime();
+        let mut s = spec(
+            rt,
+            "setTimeout(() => console.log('load timer fired'), 0);
+             export default { async run() { console.count('n'); await new Promise(r => setTimeout(r, 1)); return 1 } }",
+        );
+        s.isolation = isolation;
+        for _ in 0..3 {
+            let r = invoke(rt, &s, request(json!(null)));
+            let logs: Vec<&str> = r.logs.iter().map(|l| l.message.as_str()).collect();
+            assert_eq!(logs, ["n: 1"], "{isolation:?}");
+        }
+    }
+}
