@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::Server;
+use std::time::Duration;
+
+use common::{eventually, Server};
 use serde_json::{json, Value};
 
 const WHO: &str = r#"export default {
@@ -35,9 +37,13 @@ async fn a_gated_behaviour_differs_between_two_compatibility_dates() {
     let r = s.send(s.request("GET", "/fn/shop/new").bearer_auth(&admin)).await;
     assert_eq!(r.body, json!({"caller": null, "user": "cli"}), "{}", r.text);
 
-    // The old function's execution says what to use instead, once.
-    let page = s.ok("GET", "/executions?function=old", &admin, None, 200).await;
-    let id = page["executions"][0]["id"].as_str().unwrap().to_owned();
+    // The old function's execution says what to use instead, once. Route
+    // executions are written in batches after the response: wait for it.
+    let id = eventually(Duration::from_secs(10), "the old function's execution record", || async {
+        let page = s.ok("GET", "/executions?function=old", &admin, None, 200).await;
+        page["executions"][0]["id"].as_str().map(str::to_owned)
+    })
+    .await;
     let exec = s.ok("GET", &format!("/executions/{id}"), &admin, None, 200).await;
     let logs = exec["logs"].as_array().unwrap();
     assert_eq!(logs.len(), 1, "{exec}");
