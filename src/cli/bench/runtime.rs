@@ -92,6 +92,13 @@ async fn latency_of(
     Ok((samples, percentile(&guest, 0.5)))
 }
 
+/// Pages each reset since `before` (a [`quasm_runtime::reset_totals`])
+/// copied back on average: what a fresh call dirtied.
+fn pages_per_reset_since(before: (u64, u64)) -> f64 {
+    let after = quasm_runtime::reset_totals();
+    (after.1 - before.1) as f64 / (after.0 - before.0).max(1) as f64
+}
+
 pub fn measure(calls: usize) -> anyhow::Result<Value> {
     let pool = PoolConfig { max_idle_per_version: 1000, max_idle_total: 5000, ..Default::default() };
     let rt = Runtime::new(RuntimeConfig { pool, ..Default::default() })?;
@@ -105,16 +112,13 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
     let fresh = FunctionSpec::new("bench/fresh/1", bytecode.clone());
     let before = quasm_runtime::reset_totals();
     let (fresh_lat, fresh_guest) = tokio.block_on(latency(&rt, &fresh, calls))?;
-    let after = quasm_runtime::reset_totals();
-    // Pages a fresh call dirtied, which its reset copied back.
-    let fresh_pages = (after.1 - before.1) as f64 / (after.0 - before.0).max(1) as f64;
+    let fresh_pages = pages_per_reset_since(before);
     // A trivial `fetch` handler (Request in, Response out), fresh state.
     let hello = rt.compile("export default { fetch(req) { return new Response('ok') } }", "hello.js")?;
     let before = quasm_runtime::reset_totals();
     let (fetch_lat, fetch_guest) =
         tokio.block_on(latency_of(&rt, &FunctionSpec::new("bench/fetch/1", hello), calls, http_request))?;
-    let after = quasm_runtime::reset_totals();
-    let fetch_pages = (after.1 - before.1) as f64 / (after.0 - before.0).max(1) as f64;
+    let fetch_pages = pages_per_reset_since(before);
 
     // Cold start: a version never seen before, from bytecode to first result
     // (the compiled guest is already cached by the engine).
