@@ -32,14 +32,20 @@ pub const fn compiler_name() -> &'static str {
 
 /// A wasmer engine with this build's compiler (see [`compiler_name`]).
 fn new_wasmer_engine() -> wasmer::Engine {
+    use wasmer::sys::CompilerConfig;
     #[cfg(feature = "llvm")]
-    let compiler = {
+    let mut compiler = {
         let mut llvm = wasmer::sys::LLVM::default();
         llvm.opt_level(wasmer::sys::LLVMOptLevel::Aggressive);
         llvm
     };
     #[cfg(not(feature = "llvm"))]
-    let compiler = wasmer::sys::Cranelift::default();
+    let mut compiler = wasmer::sys::Cranelift::default();
+    // Profiling aid: `perf report` shows the guest's functions (QuickJS,
+    // the shim) by name instead of as anonymous JIT addresses.
+    if std::env::var_os("QUASM_PERF_MAP").is_some() {
+        compiler.enable_perfmap();
+    }
     EngineBuilder::new(compiler).engine().into()
 }
 

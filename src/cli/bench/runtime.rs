@@ -117,8 +117,13 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
     let hello = rt.compile("export default { fetch(req) { return new Response('ok') } }", "hello.js")?;
     let before = quasm_runtime::reset_totals();
     let (fetch_lat, fetch_guest) =
-        tokio.block_on(latency_of(&rt, &FunctionSpec::new("bench/fetch/1", hello), calls, http_request))?;
+        tokio.block_on(latency_of(&rt, &FunctionSpec::new("bench/fetch/1", hello.clone()), calls, http_request))?;
     let fetch_pages = pages_per_reset_since(before);
+    // The same handler with its state kept: the guest's and the host's share
+    // of a request without any reset (the floor of a warm route).
+    let mut fetch_warm = FunctionSpec::new("bench/fetch-warm/1", hello);
+    fetch_warm.isolation = Isolation::Warm;
+    let (fetch_warm_lat, fetch_warm_guest) = tokio.block_on(latency_of(&rt, &fetch_warm, calls, http_request))?;
 
     // Cold start: a version never seen before, from bytecode to first result
     // (the compiled guest is already cached by the engine).
@@ -210,6 +215,8 @@ pub fn measure(calls: usize) -> anyhow::Result<Value> {
         "fetch_call_p50_us": round(percentile(&fetch_lat, 0.5)),
         "fetch_call_guest_p50_us": fetch_guest,
         "fetch_call_pages_copied": round(fetch_pages),
+        "fetch_warm_call_p50_us": round(percentile(&fetch_warm_lat, 0.5)),
+        "fetch_warm_call_guest_p50_us": fetch_warm_guest,
         "cold_start_p50_us": round(percentile(&cold, 0.5)),
         "cold_start_p99_us": round(percentile(&cold, 0.99)),
         "prepare_version_p50_us": round(percentile(&prepare, 0.5)),
