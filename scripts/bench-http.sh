@@ -12,7 +12,9 @@
 #   route_warm           the same with `isolation: warm`
 #   route_recorded       a public route with every execution recorded
 #   jwt_invoke           JWT-authenticated POST /api/v1/functions/{name}/invoke
-#                        (`run` handler, always recorded)
+#                        (`run` handler) of the function behind route_fresh
+#                        (successes not recorded: its success_sample_rate is 0)
+#   jwt_invoke_recorded  the same for the function behind route_recorded
 # Part 2, many functions: creates N functions with public routes in 20
 # tenants, calls each once, sampling the server's memory against the number
 # of functions; then drives all routes round-robin against the single route;
@@ -71,28 +73,35 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $token"
 LUA
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 runs="$dir/runs.jsonl"
 : >"$runs"
-# One wrk run; appends {"round", "scenario", figures...} to $runs.
+# One wrk run; appends {"round", "scenario", figures...} to $runs. Server CPU
+# is that of the process answering (Deno's own for the reference), client CPU
+# wrk's: with both on the same cores, a server's requests/s is bounded by
+# cores / (server + client CPU per request).
 run() { # round name url [wrk args...]
   local round=$1 name=$2 url=$3; shift 3
+  local server=$pid
+  [ "$name" = deno_hello ] && server=$deno_pid
   local before after out
-  before=$(cpu_ticks)
-  out=$(wrk -t1 -c"$conns" -d"${duration}s" --latency "$@" "$url")
-  after=$(cpu_ticks)
-  local rps reqs p50 p99 non2xx cpu_us
+  before=$(cpu_ticks "$server")
+  # `times` in the same subshell: its children's CPU, i.e. wrk's.
+  out=$(wrk -t1 -c"$conns" -d"${duration}s" --latency "$@" "$url"; times)
+  after=$(cpu_ticks "$server")
+  local rps reqs p50 p99 non2xx cpu_us client_us
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); non2xx=${non2xx:-0}
-  # Server CPU is meaningless for the Deno reference (another process).
   cpu_us=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$reqs" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
-  printf 'round %s %-16s %10s req/s  p50 %8s  p99 %8s  server CPU %6s us/req  non-2xx %s\n' \
-    "$round" "$name" "$rps" "$p50" "$p99" "$cpu_us" "$non2xx"
-  echo "{\"round\": $round, \"scenario\": \"$name\", \"rps\": $rps, \"p50\": \"$p50\", \"p99\": \"$p99\", \"server_cpu_us\": $cpu_us, \"non_2xx\": $non2xx}" >>"$runs"
+  client_us=$(tail -1 <<<"$out" | awk -v n="$reqs" '{
+    split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.2f", ((u[1] + s[1]) * 60 + u[2] + s[2]) * 1e6 / n }')
+  printf 'round %s %-16s %10s req/s  p50 %8s  p99 %8s  server CPU %6s us/req  client CPU %6s us/req  non-2xx %s\n' \
+    "$round" "$name" "$rps" "$p50" "$p99" "$cpu_us" "$client_us" "$non2xx"
+  echo "{\"round\": $round, \"scenario\": \"$name\", \"rps\": $rps, \"p50\": \"$p50\", \"p99\": \"$p99\", \"server_cpu_us\": $cpu_us, \"client_cpu_us\": $client_us, \"non_2xx\": $non2xx}" >>"$runs"
 }
 echo "wrk: 1 thread, $conns connections, ${duration}s per run, $rounds rounds, $(nproc) cores shared with the servers"
 # Warm-up: every path once, briefly.
@@ -107,6 +116,7 @@ for r in $(seq 1 "$rounds"); do
   run "$r" route_warm "$base/fn/bench/warm"
   run "$r" route_recorded "$base/fn/bench/recorded"
   run "$r" jwt_invoke "$base/api/v1/functions/quiet/invoke" -s "$dir/invoke.lua"
+  run "$r" jwt_invoke_recorded "$base/api/v1/functions/recorded/invoke" -s "$dir/invoke.lua"
 done
 
 # Part 2: many functions, memory sampled against their number.

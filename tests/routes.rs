@@ -353,7 +353,7 @@ fn rfc3339(t: u64) -> String {
 }
 
 /// Successful calls are recorded at the route's (else the function's)
-/// sample rate; failures always; explicit API invocations always.
+/// sample rate, invokes at the function's; failures always.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn execution_sampling() {
     let s = Server::new(&[]).await;
@@ -392,8 +392,15 @@ async fn execution_sampling() {
         .map(|e| (e["function"].as_str().unwrap(), e["status"].as_str().unwrap()))
         .collect();
     assert_eq!(got, [("quiet", "error"), ("loud", "ok")], "only the failure and the fully sampled route are kept");
-    // The invoke API always records, so its id can be fetched.
+    // The invoke API samples successes as the function says and tells the
+    // caller whether the id can be looked up; a fully sampled function's
+    // invoke is fetchable at once.
     let out = s.ok("POST", "/functions/quiet/invoke", &t, Some(json!({})), 200).await;
+    assert_eq!((out["output"].as_str(), out["recorded"].as_bool()), (Some("ran"), Some(false)), "{out}");
+    let path = format!("/executions/{}", out["execution_id"].as_str().unwrap());
+    assert_eq!(s.call("GET", &path, Some(&t), None).await.status, 404, "an unsampled success has no record");
+    let out = s.ok("POST", "/functions/loud/invoke", &t, Some(json!({})), 200).await;
+    assert_eq!(out["recorded"], true, "{out}");
     let e = s.ok("GET", &format!("/executions/{}", out["execution_id"].as_str().unwrap()), &t, None, 200).await;
     assert_eq!(e["output"], "ran");
 }

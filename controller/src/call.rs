@@ -184,10 +184,12 @@ impl Call {
         call
     }
 
-    /// `POST .../invoke`: `handler` with `input`. Always recorded; the
-    /// returned id can be fetched at once (from the recorder's queue until
-    /// the record is written; an async invoke turns durable, see
-    /// `Invoker::invoke_async`).
+    /// `POST .../invoke`: `handler` with `input`. Failures are always
+    /// recorded, successes at the function's `success_sample_rate` (1 unless
+    /// set: every call), as the API documents; a kept record can be fetched
+    /// at once (from the recorder's queue until it is written). A host that
+    /// calls embedded logic thousands of times a second samples it as it
+    /// would a route. An async invoke turns durable (`Invoker::invoke_async`).
     pub fn invoke(
         tenant: impl Into<String>,
         function: impl Into<String>,
@@ -196,7 +198,7 @@ impl Call {
         input: Value,
     ) -> Self {
         let trigger = TriggerContext::Invoke { caller: user.id.clone() };
-        let record = Record::Sampled { rate: Some(1.0), visible: true };
+        let record = Record::Sampled { rate: None, visible: true };
         let mut call = Self::new(tenant.into(), function.into(), trigger, handler, record);
         call.input = input;
         call.user = Some(user);

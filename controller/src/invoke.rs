@@ -23,6 +23,9 @@ pub struct Outcome {
     pub execution_id: Uuid,
     pub version: i32,
     pub result: InvocationResult,
+    /// Whether the execution has a record (failures always do, successes
+    /// as sampled): its id can be looked up.
+    pub recorded: bool,
 }
 
 fn micros(d: u64) -> i64 {
@@ -174,7 +177,7 @@ impl Invoker {
                 Record::Sampled { visible: true, .. } => self.executions.recorder().push_visible(record).await,
             }
         }
-        Ok(Outcome { execution_id: id, version: deployed.version, result })
+        Ok(Outcome { execution_id: id, version: deployed.version, result, recorded: keep })
     }
 
     /// Starts `call` in the background; its record exists (status

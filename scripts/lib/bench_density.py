@@ -217,11 +217,12 @@ def summary(runs_path, density_path, cores):
     for r in runs:
         if r["round"] == 0:
             continue
-        f = figures.setdefault(r["scenario"], {"rps": [], "p50_ms": [], "p99_ms": [], "server_cpu_us": [], "non_2xx": 0})
+        f = figures.setdefault(r["scenario"], {"rps": [], "p50_ms": [], "p99_ms": [], "server_cpu_us": [], "client_cpu_us": [], "non_2xx": 0})
         f["rps"].append(r["rps"])
         f["p50_ms"].append(ms(r["p50"]))
         f["p99_ms"].append(ms(r["p99"]))
         f["server_cpu_us"].append(r["server_cpu_us"])
+        f["client_cpu_us"].append(r.get("client_cpu_us", 0))
         f["non_2xx"] += r["non_2xx"]
     ratio_defs = {
         "route_fresh_vs_deno": ("route_fresh", "deno_hello", "rps"),
@@ -229,7 +230,8 @@ def summary(runs_path, density_path, cores):
         "healthz_vs_deno": ("healthz", "deno_hello", "rps"),
         "invoke_vs_route_rps": ("jwt_invoke", "route_fresh", "rps"),
         "invoke_vs_route_p99": ("jwt_invoke", "route_fresh", "p99"),
-        "invoke_vs_recorded_route_rps": ("jwt_invoke", "route_recorded", "rps"),
+        "recorded_invoke_vs_recorded_route_rps": ("jwt_invoke_recorded", "route_recorded", "rps"),
+        "recorded_invoke_vs_recorded_route_p99": ("jwt_invoke_recorded", "route_recorded", "p99"),
     }
     ratios = {}
     for name, (a, b, what) in ratio_defs.items():

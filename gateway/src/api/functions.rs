@@ -114,6 +114,7 @@ pub async fn invoke(ctx: &mut Ctx, name: &str) -> Result<Resp, Problem> {
         StatusCode::OK,
         &serde_json::json!({
             "execution_id": out.execution_id,
+            "recorded": out.recorded,
             "version": out.version,
             "status": r.status,
             "output": r.output,

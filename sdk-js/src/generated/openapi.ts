@@ -1574,9 +1574,11 @@ export interface components {
         InvokeResult: {
             /**
              * Format: uuid
-             * @description Id of the execution. Its record exists when the response is sent if it was kept: failures always are, successes at the function's `success_sample_rate`; otherwise the id is not found later.
+             * @description Id of the execution. Its record exists when the response is sent if it was kept (see `recorded`); otherwise the id is not found later.
              */
             execution_id: string;
+            /** @description Whether the execution was recorded: failures always are, successes at the function's `success_sample_rate` (1 unless set: every call). */
+            recorded: boolean;
             /**
              * Format: int32
              * @description The version that ran.
