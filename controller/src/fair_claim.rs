@@ -8,10 +8,7 @@
 //! first, so no slot idles while anything is due. With one tenant waiting it
 //! is the plain oldest-first claim.
 
-use tokio_postgres::{Row, Transaction};
-
-use crate::core::Core;
-use crate::error::Result;
+use tokio_postgres::Transaction;
 
 /// The queues claimed this way: both have `tenant_id`, `status` (`pending`
 /// while waiting) and `next_attempt_at`, indexed by tenant for pending rows.
@@ -32,25 +29,10 @@ impl Queue {
     }
 }
 
-/// Claims up to `n` due deliveries of `queue` for this node: locks them
-/// (see [`lock_due`]), then runs `claim_sql` in the same transaction with
-/// `$1` the node's id and `$2` the locked ids, and returns its rows.
-pub(crate) async fn claim(core: &Core, queue: Queue, n: usize, claim_sql: &str) -> Result<Vec<Row>> {
-    let mut db = core.db().await?;
-    let tx = db.transaction().await?;
-    let ids = lock_due(&tx, queue, n).await?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = tx.query(claim_sql, &[&core.node.id, &ids]).await?;
-    tx.commit().await?;
-    Ok(rows)
-}
-
 /// Locks up to `n` due deliveries of `queue` in `tx` (`FOR UPDATE SKIP
 /// LOCKED`: rows another node is claiming are passed over) and returns their
-/// ids.
-async fn lock_due(tx: &Transaction<'_>, queue: Queue, n: usize) -> Result<Vec<i64>, tokio_postgres::Error> {
+/// ids; the caller marks them running in the same transaction.
+pub(crate) async fn lock_due(tx: &Transaction<'_>, queue: Queue, n: usize) -> Result<Vec<i64>, tokio_postgres::Error> {
     let table = queue.table();
     let mut tenants = ready_tenants(tx, table).await?;
     let mut ids: Vec<i64> = Vec::with_capacity(n);

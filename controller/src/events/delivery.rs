@@ -295,7 +295,15 @@ impl Events {
     /// Claims up to `n` due deliveries for this node, the free slots shared
     /// between the tenants with due work (see [`crate::fair_claim`]).
     async fn claim_deliveries(&self, n: usize) -> Result<Vec<Claimed>> {
-        let claim_sql = "WITH claimed AS (
+        let mut db = self.core.db().await?;
+        let tx = db.transaction().await?;
+        let ids = crate::fair_claim::lock_due(&tx, crate::fair_claim::Queue::Events, n).await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = tx
+            .query(
+                "WITH claimed AS (
                      UPDATE deliveries d SET status = 'running', locked_by = $1, attempt = d.attempt + 1,
                             updated_at = now()
                      WHERE d.id = ANY($2)
@@ -304,8 +312,11 @@ impl Events {
                  SELECT c.id, c.tenant_id, f.name, c.attempt, s.max_attempts, s.backoff_initial_ms, s.backoff_max_ms,
                         e.id, e.type, e.payload, e.key, e.created_at
                  FROM claimed c JOIN events e ON e.id = c.event_id
-                      JOIN subscriptions s ON s.id = c.subscription_id JOIN functions f ON f.id = c.function_id";
-        let rows = crate::fair_claim::claim(&self.core, crate::fair_claim::Queue::Events, n, claim_sql).await?;
+                      JOIN subscriptions s ON s.id = c.subscription_id JOIN functions f ON f.id = c.function_id",
+                &[&self.core.node.id, &ids],
+            )
+            .await?;
+        tx.commit().await?;
         Ok(rows
             .iter()
             .map(|r| Claimed {

@@ -250,7 +250,15 @@ impl Webhooks {
     /// Claims up to `n` due deliveries for this node, the free slots shared
     /// between the tenants with due work (see [`crate::fair_claim`]).
     async fn claim_webhook_deliveries(&self, n: usize) -> Result<Vec<Claimed>> {
-        let claim_sql = "WITH claimed AS (
+        let mut db = self.core.db().await?;
+        let tx = db.transaction().await?;
+        let ids = crate::fair_claim::lock_due(&tx, crate::fair_claim::Queue::Webhooks, n).await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = tx
+            .query(
+                "WITH claimed AS (
                      UPDATE webhook_deliveries d SET status = 'running', locked_by = $1, attempt = d.attempt + 1,
                             updated_at = now()
                      WHERE d.id = ANY($2)
@@ -258,8 +266,11 @@ impl Webhooks {
                  )
                  SELECT c.id, c.tenant_id, c.webhook_id, c.attempt, w.url, w.secret, w.enabled,
                         e.id, e.type, e.payload, e.key, e.created_at
-                 FROM claimed c JOIN webhooks w ON w.id = c.webhook_id JOIN events e ON e.id = c.event_id";
-        let rows = crate::fair_claim::claim(&self.core, crate::fair_claim::Queue::Webhooks, n, claim_sql).await?;
+                 FROM claimed c JOIN webhooks w ON w.id = c.webhook_id JOIN events e ON e.id = c.event_id",
+                &[&self.core.node.id, &ids],
+            )
+            .await?;
+        tx.commit().await?;
         Ok(rows
             .iter()
             .map(|r| Claimed {
