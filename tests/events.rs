@@ -345,45 +345,6 @@ async fn functions_publish_events_that_fan_out() {
     assert_eq!(by, "function");
 }
 
-/// Deliveries of `tenant` in `status`.
-async fn count_deliveries(db: &tokio_postgres::Client, tenant: &str, status: &str) -> i64 {
-    db.query_one("SELECT count(*) FROM deliveries WHERE tenant_id = $1 AND status = $2", &[&tenant, &status])
-        .await
-        .unwrap()
-        .get(0)
-}
-
-/// One tenant's backlog does not hold up another's: a node shares its free
-/// delivery slots between the tenants with due deliveries, so an event of a
-/// quiet tenant published behind hundreds of a busy one's runs long before
-/// they are done (oldest first, it would run after all of them).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tenants_backlog_does_not_hold_up_another_tenants_events() {
-    let s = Server::new(&[]).await;
-    let busy = s.token("busy", &["admin"]);
-    let quiet = s.token("quiet", &["admin"]);
-    let slow = "export default { async event() { await new Promise(r => setTimeout(r, 200)); } };";
-    s.create_function(&busy, "slow", slow).await;
-    subscribe(&s, &busy, json!({"function": "slow", "event_type": "job.run"})).await;
-    s.create_function(&quiet, "echo", ECHO).await;
-    subscribe(&s, &quiet, json!({"function": "echo", "event_type": "ping"})).await;
-    for _ in 0..4 {
-        s.ok("POST", "/events/batch", &busy, Some(json!({"events": vec![json!({"type": "job.run"}); 100]})), 202).await;
-    }
-    let db = s.env.db().await;
-    eventually(WAIT, "the busy tenant's deliveries running", || async {
-        (count_deliveries(&db, "busy", "running").await > 0).then_some(())
-    })
-    .await;
-    let id = publish(&s, &quiet, json!({"type": "ping"})).await["id"].as_str().unwrap().to_owned();
-    eventually(WAIT, "the quiet tenant's event delivered", || async {
-        (deliveries(&s.env, &id).await == [("done".to_string(), 1)]).then_some(())
-    })
-    .await;
-    let waiting = count_deliveries(&db, "busy", "pending").await;
-    assert!(waiting >= 100, "the quiet tenant's event waited for the busy tenant's backlog: {waiting} left");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_with_the_field() {
     let s = Server::new(&[]).await;

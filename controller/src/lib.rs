@@ -41,7 +41,6 @@ pub mod deployed;
 pub mod error;
 pub mod events;
 pub mod executions;
-mod fair_claim;
 mod files;
 pub mod functions;
 pub mod invoke;

@@ -292,31 +292,27 @@ async fn complete_loop(controller: Weak<Events>, mut rx: mpsc::UnboundedReceiver
 // ------------------------------------------------------------------ SQL
 
 impl Events {
-    /// Claims up to `n` due deliveries for this node, the free slots shared
-    /// between the tenants with due work (see [`crate::fair_claim`]).
+    /// Claims up to `n` due deliveries for this node.
     async fn claim_deliveries(&self, n: usize) -> Result<Vec<Claimed>> {
-        let mut db = self.core.db().await?;
-        let tx = db.transaction().await?;
-        let ids = crate::fair_claim::lock_due(&tx, crate::fair_claim::Queue::Events, n).await?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = tx
+        let db = self.core.db().await?;
+        let rows = db
             .query(
-                "WITH claimed AS (
+                "WITH due AS (
+                     SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+                     ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                 ), claimed AS (
                      UPDATE deliveries d SET status = 'running', locked_by = $1, attempt = d.attempt + 1,
                             updated_at = now()
-                     WHERE d.id = ANY($2)
+                     FROM due WHERE d.id = due.id
                      RETURNING d.id, d.tenant_id, d.event_id, d.subscription_id, d.function_id, d.attempt
                  )
                  SELECT c.id, c.tenant_id, f.name, c.attempt, s.max_attempts, s.backoff_initial_ms, s.backoff_max_ms,
                         e.id, e.type, e.payload, e.key, e.created_at
                  FROM claimed c JOIN events e ON e.id = c.event_id
                       JOIN subscriptions s ON s.id = c.subscription_id JOIN functions f ON f.id = c.function_id",
-                &[&self.core.node.id, &ids],
+                &[&self.core.node.id, &(n as i64)],
             )
             .await?;
-        tx.commit().await?;
         Ok(rows
             .iter()
             .map(|r| Claimed {

@@ -37,7 +37,6 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../migrations/0012_compatibility_date.sql"),
     },
     Migration { version: 13, name: "webhooks", sql: include_str!("../../../migrations/0013_webhooks.sql") },
-    Migration { version: 14, name: "fair_claims", sql: include_str!("../../../migrations/0014_fair_claims.sql") },
 ];
 
 /// Arbitrary but fixed: the key of the advisory lock held while migrating.

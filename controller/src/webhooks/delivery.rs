@@ -247,30 +247,28 @@ impl Webhooks {
         channels::post_once(self.core.runtime.fetcher(), &d.url, body.into_bytes(), USER_AGENT, headers).await
     }
 
-    /// Claims up to `n` due deliveries for this node, the free slots shared
-    /// between the tenants with due work (see [`crate::fair_claim`]).
+    /// Claims up to `n` due deliveries for this node.
     async fn claim_webhook_deliveries(&self, n: usize) -> Result<Vec<Claimed>> {
-        let mut db = self.core.db().await?;
-        let tx = db.transaction().await?;
-        let ids = crate::fair_claim::lock_due(&tx, crate::fair_claim::Queue::Webhooks, n).await?;
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = tx
+        let rows = self
+            .core
+            .db()
+            .await?
             .query(
-                "WITH claimed AS (
+                "WITH due AS (
+                     SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+                     ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                 ), claimed AS (
                      UPDATE webhook_deliveries d SET status = 'running', locked_by = $1, attempt = d.attempt + 1,
                             updated_at = now()
-                     WHERE d.id = ANY($2)
+                     FROM due WHERE d.id = due.id
                      RETURNING d.id, d.tenant_id, d.webhook_id, d.event_id, d.attempt
                  )
                  SELECT c.id, c.tenant_id, c.webhook_id, c.attempt, w.url, w.secret, w.enabled,
                         e.id, e.type, e.payload, e.key, e.created_at
                  FROM claimed c JOIN webhooks w ON w.id = c.webhook_id JOIN events e ON e.id = c.event_id",
-                &[&self.core.node.id, &ids],
+                &[&self.core.node.id, &(n as i64)],
             )
             .await?;
-        tx.commit().await?;
         Ok(rows
             .iter()
             .map(|r| Claimed {
